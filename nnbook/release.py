@@ -1,0 +1,106 @@
+"""Make the student notebooks in ``exercises/`` from the instructor's ``solutions/``.
+
+A solution notebook marks each answer with nbgrader-style markers::
+
+    def neuron(x, w, b, activation):
+        ### BEGIN SOLUTION
+        ...
+        ### END SOLUTION
+
+The release keeps every cell and its id, replaces each marked region with a stub
+that raises ``NotImplementedError`` (or, in Markdown, a prompt), clears outputs
+and stored widget state, and tags a cell ``raises-exception`` when its stub runs
+at the top level, so the blank notebook still executes from top to bottom.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+MARKDOWN_STUB = ["*Write your answer here.*"]
+_MARKER = re.compile(r"^(\s*)### (BEGIN|END) SOLUTION\s*$")
+
+
+class ReleaseError(ValueError):
+    """A solution notebook whose markers cannot be turned into an exercise."""
+
+
+def strip_solutions(source: str, stub: list[str], where: str) -> tuple[str, bool]:
+    """Replace each marked region of ``source`` with ``stub``.
+
+    Returns the new source and whether a stub sits at the top level (no indent).
+    """
+    out: list[str] = []
+    inside = False
+    top_level = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _MARKER.match(line)
+        if match is None:
+            if not inside:
+                out.append(line)
+            continue
+        indent, kind = match.groups()
+        if kind == "BEGIN":
+            if inside:
+                raise ReleaseError(f"{where}, line {number}: {BEGIN} inside another one")
+            inside = True
+            top_level = top_level or indent == ""
+            out.extend(indent + s for s in stub)
+        else:
+            if not inside:
+                raise ReleaseError(f"{where}, line {number}: {END} without a {BEGIN}")
+            inside = False
+    if inside:
+        raise ReleaseError(f"{where}: {BEGIN} is never closed by {END}")
+    return "\n".join(out), top_level
+
+
+def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The student version of one solution notebook."""
+    exercise = copy.deepcopy(solution)
+    exercise.metadata.pop("widgets", None)
+    for index, cell in enumerate(exercise.cells):
+        where = f"{name}, cell {index} (id {cell.get('id', '?')})"
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        if BEGIN not in cell.source and END not in cell.source:
+            continue
+        stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
+        cell.source, top_level = strip_solutions(cell.source, stub, where)
+        if cell.cell_type == "code" and top_level:
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
+    return exercise
+
+
+def release(solutions_dir: Path, exercises_dir: Path, check_only: bool = False) -> list[str]:
+    """Write (or, with ``check_only``, compare) every exercise notebook.
+
+    Returns the names of the exercise notebooks that were, or would be, changed.
+    """
+    solutions = sorted(Path(solutions_dir).glob("*.ipynb"))
+    if not solutions:
+        raise ReleaseError(f"no solution notebooks (*.ipynb) in {solutions_dir}")
+    changed = []
+    for path in solutions:
+        try:
+            solution = nbformat.read(path, as_version=4)
+        except Exception as error:
+            raise ReleaseError(f"{path} is not a readable notebook: {error}") from error
+        text = nbformat.writes(release_notebook(solution, path.name)) + "\n"
+        target = Path(exercises_dir) / path.name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            changed.append(path.name)
+            if not check_only:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+    return changed
