@@ -1,4 +1,8 @@
-"""The ``nnbook`` command: ``nnbook release`` for instructors' exercise notebooks."""
+"""The ``nnbook`` command.
+
+``nnbook release`` makes exercises/ from solutions/; ``nnbook execute`` re-runs
+notebooks in place to refresh their stored outputs.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,19 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _execute(args: argparse.Namespace) -> int:
+    from nnbook.notebooks import execute_in_place
+
+    for path in args.notebooks:
+        if not path.is_file() or path.suffix != ".ipynb":
+            print(f"nnbook execute: {path} is not a notebook file (*.ipynb)", file=sys.stderr)
+            return 2
+    for path in args.notebooks:
+        print(f"executing {path}", file=sys.stderr)
+        execute_in_place(path, timeout=args.timeout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="only report notebooks that are out of sync"
     )
     rel.set_defaults(run=_release)
+    exe = commands.add_parser(
+        "execute",
+        help="run notebooks in place and store their outputs (for authors; nbval "
+        "compares against what this stores)",
+    )
+    exe.add_argument("notebooks", type=Path, nargs="+")
+    exe.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    exe.set_defaults(run=_execute)
     return parser
 
 

@@ -24,6 +24,7 @@ def execute_in_place(path: Path, timeout: int = 300) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=True,
+        record_timing=False,  # timestamps would change the notebook on every run
     )
     client.execute(env=env)
     if not _has_widgets(notebook):

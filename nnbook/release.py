@@ -68,6 +68,7 @@ def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.Not
     exercise.metadata.pop("widgets", None)
     for index, cell in enumerate(exercise.cells):
         where = f"{name}, cell {index} (id {cell.get('id', '?')})"
+        cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -1,0 +1,92 @@
+"""Live figures redraw one figure in place and reject bad slider specs clearly."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from nnbook.sliders import Slider, live_figure
+
+
+def make_line_figure():
+    fig, ax = plt.subplots()
+    inputs = np.linspace(-1, 1, 50)
+    (line,) = ax.plot(inputs, inputs)
+    ax.set_ylim(-10, 10)
+
+    def update(w, b):
+        line.set_ydata(w * inputs + b)
+
+    return fig, update
+
+
+def test_moving_a_slider_changes_the_figure_and_creates_no_new_figures():
+    fig, update = make_line_figure()
+    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    open_figures = plt.get_fignums()
+    first = live.image.value
+    second = live.set(w=3.0)
+    assert second != first
+    assert live.image.value == second
+    assert live.controls["w"].value == 3.0
+    assert plt.get_fignums() == open_figures
+
+
+def test_moving_the_widget_itself_runs_the_update():
+    fig, update = make_line_figure()
+    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    before = live.image.value
+    live.controls["b"].value = 1.5
+    assert live.values["b"] == 1.5
+    assert live.image.value != before
+
+
+def test_same_values_give_identical_bytes():
+    fig, update = make_line_figure()
+    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    assert live.set(w=2.0) == live.set(w=2.0)
+
+
+def test_text_form_is_short_and_stable_for_nbval():
+    fig, update = make_line_figure()
+    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    bundle = live._repr_mimebundle_()
+    assert bundle["text/plain"] == (
+        "Live figure: a line; sliders w in [-5, 5] (start 1), b in [-2, 2] (start 0)"
+    )
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+@pytest.mark.parametrize(
+    "spec, error, message",
+    [
+        ((1, 0, 0.1, 0.5), ValueError, "min must be below max"),
+        ((0, 1, 0, 0.5), ValueError, "step must be positive"),
+        ((0, 1, 0.1, 2), ValueError, "outside"),
+        ((0, 1, 0.1), TypeError, r"Slider\(min, max, step, value\)"),
+    ],
+)
+def test_bad_slider_specs_are_rejected_with_the_reason(spec, error, message):
+    fig, update = make_line_figure()
+    with pytest.raises(error, match=message):
+        live_figure(fig, lambda w: None, {"w": spec}, "bad")
+
+
+def test_setting_an_unknown_slider_names_the_known_ones():
+    fig, update = make_line_figure()
+    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    with pytest.raises(ValueError, match=r"this figure has \['w', 'b'\]"):
+        live.set(bias=1.0)
+
+
+def test_update_must_be_callable_and_sliders_nonempty():
+    fig, _ = make_line_figure()
+    with pytest.raises(TypeError, match="update must be a function"):
+        live_figure(fig, "not a function", {"w": (0, 1, 0.1, 0.5)}, "x")
+    with pytest.raises(ValueError, match="at least one slider"):
+        live_figure(fig, lambda: None, {}, "x")
+
+
+def test_slider_grid_lists_every_reachable_value():
+    assert Slider(-1, 1, 0.5, 0).grid().tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
