@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import matplotlib.axis as maxis
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -48,6 +49,118 @@ def render_png(fig) -> bytes:
     return buffer.getvalue()
 
 
+class FigureRenderer:
+    """Renders a figure to PNG again and again, redrawing only what changed.
+
+    A full Agg draw spends most of its time laying out tick labels, which a
+    slider move rarely changes. After each ``update`` the renderer asks
+    matplotlib which artists went stale, redraws just those (and whatever sits
+    above them in the same axes) over a saved background, and falls back to a
+    full draw when anything else changed: axis limits, ticks, or a new artist.
+    The pixels are the same either way; ``tests/test_sliders.py`` checks that.
+    """
+
+    def __init__(self, fig) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.fig = fig
+        self.canvas = FigureCanvasAgg(fig)
+        self.layer: list = []  # the artists redrawn on every update, in draw order
+        self.background = None
+        self.limits = None
+
+    def mark_clean(self) -> None:
+        """Forget earlier changes; call just before the figure's update function."""
+        for unit in self._units():
+            for artist in unit.findobj():
+                artist.stale = False
+
+    def _units(self):
+        """The top-level artists of the figure and its axes, except axes and axis.
+
+        Axis objects are left out: listing their children recomputes the ticks,
+        which is the cost this class exists to avoid. Tick changes follow from
+        limit changes, which :meth:`_changed_units` watches instead.
+        """
+        for container in self._containers():
+            patch = getattr(container, "patch", None)
+            for child in container.get_children():
+                if child in self.fig.axes or child is patch:
+                    continue
+                if not isinstance(child, maxis.Axis):
+                    yield child
+
+    def render(self, level: int = 1) -> bytes:
+        """PNG bytes of the figure as it is now; ``level`` is the zlib compression."""
+        changed = self._changed_units()
+        if self.background is None or changed is None or not changed <= set(self.layer):
+            self._full_draw(changed or set())
+        else:
+            self.canvas.restore_region(self.background)
+            for artist in self.layer:
+                self.fig.draw_artist(artist)
+        return self._encode(level)
+
+    def _encode(self, level: int) -> bytes:
+        from PIL import Image
+
+        pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]  # opaque: drop alpha
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="png", compress_level=level)
+        return buffer.getvalue()
+
+    def _containers(self):
+        return [self.fig, *self.fig.axes]
+
+    def _changed_units(self) -> set | None:
+        """Top-level artists holding a stale artist; None if a full draw is needed."""
+        limits = [tuple(ax.viewLim.bounds) for ax in self.fig.axes]
+        if self.limits is not None and limits != self.limits:
+            return None
+        units = {unit for unit in self._units() if any(a.stale for a in unit.findobj())}
+        if not units:
+            return None
+        return units
+
+    def _full_draw(self, changed: set) -> None:
+        # The layer: every changed artist and, within its container, every artist
+        # drawn above it, so that what should cover the changed artist still does.
+        layer = []
+        for container in self._containers():
+            children = [
+                c for c in container.get_children()
+                if c not in self.fig.axes and c is not getattr(container, "patch", None)
+            ]
+            moving = [c for c in children if c in changed]
+            if moving:
+                lowest = min(c.get_zorder() for c in moving)
+                above = [
+                    c for c in children
+                    if c.get_zorder() >= lowest and (c in changed or _covers_plot(c))
+                ]
+                layer.extend(sorted(above, key=lambda c: c.get_zorder()))
+        for artist in layer:
+            artist.set_animated(True)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        for artist in layer:
+            artist.set_animated(False)
+            self.fig.draw_artist(artist)
+        self.layer = layer
+        self.limits = [tuple(ax.viewLim.bounds) for ax in self.fig.axes]
+
+
+def _covers_plot(artist) -> bool:
+    """Whether an unchanged artist can overlap what is drawn inside the axes.
+
+    Tick labels sit outside the axes, so an axis without grid lines cannot cover a
+    changed artist; skipping it saves most of a redraw.
+    """
+    if isinstance(artist, maxis.Axis):
+        return any(line.get_visible() for line in artist.get_gridlines())
+    return True
+
+
 class LiveFigure:
     """A figure plus sliders; displaying it in a notebook shows both.
 
@@ -75,8 +188,14 @@ class LiveFigure:
         fig.canvas.draw()
         fig.set_layout_engine("none")
         plt.close(fig)  # the widget shows the figure; keep the inline backend from adding a copy
+        self.renderer = FigureRenderer(fig)
+        self.renderer.render()
+        # Run the update once more so the renderer learns which artists it moves.
+        self.renderer.mark_clean()
+        update(**self.values)
 
-        self.image = widgets.Image(value=render_png(fig), format="png")
+        self._syncing = False
+        self.image = widgets.Image(value=self.renderer.render(level=6), format="png")
         self.image.layout.max_width = "100%"
         self.controls = {}
         for name, s in self.sliders.items():
@@ -98,7 +217,8 @@ class LiveFigure:
         self.widget.children[0].layout.flex_flow = "row wrap"
 
     def _on_change(self, change) -> None:
-        self.set(**{change["owner"].description: change["new"]})
+        if not self._syncing:
+            self.set(**{change["owner"].description: change["new"]})
 
     def set(self, **values: float) -> bytes:
         """Move sliders to ``values``, redraw, and return the figure's PNG bytes."""
@@ -108,12 +228,16 @@ class LiveFigure:
                 f"no slider named {sorted(unknown)}; this figure has {list(self.sliders)}"
             )
         self.values.update({name: float(v) for name, v in values.items()})
+        self.renderer.mark_clean()
         self.update(**self.values)
-        png = render_png(self.fig)
+        png = self.renderer.render()
         self.image.value = png
-        for name in values:  # keep the slider positions in step when set from code
-            if self.controls[name].value != self.values[name]:
+        self._syncing = True  # moving the controls from code must not redraw again
+        try:
+            for name in values:
                 self.controls[name].value = self.values[name]
+        finally:
+            self._syncing = False
         return png
 
     def __repr__(self) -> str:

@@ -90,3 +90,71 @@ def test_update_must_be_callable_and_sliders_nonempty():
 
 def test_slider_grid_lists_every_reachable_value():
     assert Slider(-1, 1, 0.5, 0).grid().tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
+
+
+def full_draw_pixels(live):
+    from PIL import Image
+    import io
+
+    live.renderer.canvas.draw()
+    return np.asarray(Image.open(io.BytesIO(live.renderer._encode(1)))).astype(int)
+
+
+def png_pixels(png):
+    from PIL import Image
+    import io
+
+    return np.asarray(Image.open(io.BytesIO(png))).astype(int)
+
+
+def layered_figure(change_limits=False):
+    """An image under fixed points, a moving line and a title: the chapter 1 pattern."""
+    fig, ax = plt.subplots()
+    grid = np.linspace(0, 1, 30)
+    image = ax.imshow(np.zeros((30, 30)), extent=(0, 1, 0, 1), vmin=-2, vmax=2)
+    ax.scatter([0.2, 0.8], [0.2, 0.8], s=80, color="white", edgecolor="black", zorder=3)
+    (line,) = ax.plot([], [], color="black")
+    ax.grid(False)
+
+    def update(w, b):
+        image.set_data(np.add.outer(grid, w * grid) + b)
+        line.set_data(grid, w * grid + b)
+        ax.set_title(f"w = {w:g}")
+        if change_limits:
+            ax.set_ylim(-abs(w) - 1, abs(w) + 1)
+
+    return live_figure(fig, update, {"w": (-2, 2, 0.5, 1.0), "b": (-1, 1, 0.5, 0.0)}, "t")
+
+
+@pytest.mark.parametrize("change_limits", [False, True])
+def test_fast_redraw_draws_what_a_full_redraw_draws(change_limits):
+    live = layered_figure(change_limits)
+    for w in [-2.0, 0.5, 1.5]:
+        fast = png_pixels(live.set(w=w, b=0.5))
+        full = full_draw_pixels(live)
+        differing = np.abs(fast - full).max(axis=2) > 0
+        # only anti-aliased edge pixels where an unchanged tick touches the image
+        assert differing.mean() < 0.002 and np.abs(fast - full).max() <= 16
+
+
+def test_fast_redraw_only_redraws_the_changed_artists():
+    live = layered_figure()
+    live.set(w=0.0)
+    kinds = {type(a).__name__ for a in live.renderer.layer}
+    assert "AxesImage" in kinds and "PathCollection" in kinds  # the points stay on top
+    assert not any("Axis" in kind for kind in kinds)  # tick labels are not redrawn
+
+
+def test_one_move_runs_the_update_once():
+    calls = []
+    fig, update = make_line_figure()
+
+    def counting_update(w, b):
+        calls.append((w, b))
+        update(w, b)
+
+    live = live_figure(fig, counting_update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "x")
+    calls.clear()
+    live.set(w=2.0)
+    live.controls["b"].value = 1.0
+    assert calls == [(2.0, 0.0), (2.0, 1.0)]
