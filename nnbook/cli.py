@@ -1,7 +1,8 @@
 """The ``nnbook`` command.
 
 ``nnbook release`` makes exercises/ from solutions/; ``nnbook execute`` re-runs
-notebooks in place to refresh their stored outputs.
+notebooks in place to refresh their stored outputs; ``nnbook grade`` grades a
+folder of handed-in exercise notebooks in a sandbox (:mod:`nnbook.grading`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,68 @@ def _execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from nnbook.grading import Limits, grade
+
+    limits = Limits(
+        cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
+        memory_mib=args.memory, processes=args.processes, output_kib=args.output,
+        file_size_mib=args.file_size, disk_mib=args.disk, open_files=args.open_files,
+        notebook_mib=args.max_notebook, result_mib=args.max_result,
+    )
+    if not args.submissions.is_dir():
+        print(f"nnbook grade: {args.submissions} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        grade(args.release, args.submissions, args.out, limits, args.jobs,
+              args.gradescope, args.sandbox, progress=not args.no_progress)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"nnbook grade: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_grade(commands: argparse._SubParsersAction) -> None:
+    from nnbook.grading.sandbox import Limits
+
+    default = Limits()
+    grade = commands.add_parser(
+        "grade",
+        help="grade a folder of handed-in notebooks in a sandbox",
+        description="Grade handed-in notebooks (<folder>/<student>.ipynb or "
+        "<folder>/<student>/<any>.ipynb) against a released exercise notebook. "
+        "Writes <out>/grades.csv, <out>/feedback/ and <out>/grading.json.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    grade.add_argument("release", type=Path, help="the released exercise notebook")
+    grade.add_argument("submissions", type=Path, help="folder of submissions")
+    grade.add_argument("--out", type=Path, required=True, help="output folder")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="parallel workers (default: all cores)")
+    grade.add_argument("--gradescope", action="store_true",
+                       help="also write Gradescope's results.json (one submission)")
+    grade.add_argument("--sandbox", choices=["auto", "bwrap", "unshare", "none"],
+                       default="auto", help="isolation backend")
+    grade.add_argument("--no-progress", action="store_true",
+                       help="no progress bar on stderr")
+    limits = grade.add_argument_group("limits (per submission)")
+    for flag, dest, kind, text in [
+        ("--cell-timeout", "cell_seconds", float, "seconds per cell (wall clock)"),
+        ("--notebook-timeout", "notebook_seconds", float,
+         "seconds per notebook (wall clock and CPU)"),
+        ("--memory", "memory_mib", int, "MiB of address space (RLIMIT_AS)"),
+        ("--processes", "processes", int, "processes and threads (RLIMIT_NPROC)"),
+        ("--output", "output_kib", int, "KiB of printed output kept; rest dropped"),
+        ("--file-size", "file_size_mib", int, "MiB per written file (RLIMIT_FSIZE)"),
+        ("--disk", "disk_mib", int, "MiB of the tmpfs home and of /tmp"),
+        ("--open-files", "open_files", int, "open file descriptors (RLIMIT_NOFILE)"),
+        ("--max-notebook", "notebook_mib", int, "MiB; larger files are unreadable"),
+        ("--max-result", "result_mib", int, "MiB of check data a worker may send"),
+    ]:
+        limits.add_argument(flag, type=kind, default=getattr(default, dest), help=text)
+    grade.set_defaults(run=_grade)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     exe.add_argument("notebooks", type=Path, nargs="+")
     exe.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     exe.set_defaults(run=_execute)
+    _add_grade(commands)
     return parser
 
 

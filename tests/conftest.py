@@ -10,6 +10,10 @@ import pytest
 
 matplotlib.use("Agg")
 
+# The grader's hostile submissions are data for tests/test_grading_fixtures.py;
+# nbval must never execute them in a real kernel.
+collect_ignore = ["fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SOLUTIONS = ROOT / "solutions"

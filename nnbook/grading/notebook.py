@@ -8,7 +8,9 @@ or edits a check cell, strips metadata or changes the kernelspec changes nothing
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,7 @@ class Release:
     checks_sha256: str
 
     def answer_cells(self, number: str) -> list[Cell]:
+        """The answer cells of exercise ``number`` (usually one)."""
         return [c for c in self.cells if c.kind == "answer" and c.exercise == number]
 
 
@@ -83,7 +86,7 @@ def load_release(path: Path) -> Release:
         kind = role or "code"
         if number is not None:
             if number not in registry:
-                raise ValueError(f"{path}: exercise {number} is not in nnbook.exercises")
+                raise ValueError(f"{path}: exercise {number} is not in the registry")
             if number not in numbers:
                 numbers.append(number)
         cell_id = str(cell.get("id") or f"cell-{index}")
@@ -93,21 +96,29 @@ def load_release(path: Path) -> Release:
             raise ValueError(f"{path}: exercise {number} has no check cell")
     if not numbers:
         raise ValueError(f"{path}: no exercise cells (nnbook metadata) found")
-    return Release(path, tuple(cells), tuple(numbers), checks_hash(data))
+    return Release(path, tuple(cells), tuple(numbers), checks_hash(data, numbers))
 
 
-def checks_hash(release_bytes: bytes) -> str:
-    """sha256 over the release notebook and every exercise spec file
-    (``nnbook/exercises/*.py``): two gradings with the same hash used the same checks.
-    """
+def checks_hash(release_bytes: bytes, numbers: list[str]) -> str:
+    """sha256 over the release notebook, the checking code
+    (``nnbook/exercises/__init__.py``, ``nnbook/datasets.py``) and the spec files
+    (``nnbook/exercises/chNN.py``) defining these exercises: two gradings with
+    the same hash used the same checks."""
+    package = Path(exercises.__file__).parent
+    files = [Path(exercises.__file__), package.parent / "datasets.py"]
+    for info in sorted(pkgutil.iter_modules([str(package)]), key=lambda m: m.name):
+        module = importlib.import_module(f"{exercises.__name__}.{info.name}")
+        if any(e.number in numbers for e in getattr(module, "EXERCISES", ())):
+            files.append(package / f"{info.name}.py")
     digest = hashlib.sha256(release_bytes)
-    for spec in sorted(Path(exercises.__file__).parent.glob("*.py")):
-        digest.update(spec.name.encode() + b"\0" + spec.read_bytes())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def read_answers(release: Release, path: Path, max_bytes: int) -> tuple[dict[int, str],
-                                                                      list[str]]:
+def read_answers(
+    release: Release, path: Path, max_bytes: int
+) -> tuple[dict[int, str], list[str]]:
     """The student's answer source for each answer cell of ``release`` (by index).
 
     Answer cells are matched by cell id, then by the ``nnbook`` metadata; an answer
@@ -160,10 +171,12 @@ def read_answers(release: Release, path: Path, max_bytes: int) -> tuple[dict[int
     answers: dict[int, str] = {}
     used: set[int] = set()
     for number in release.exercises:
-        for position, cell in enumerate(release.answer_cells(number)):
+        for cell in release.answer_cells(number):
             match = by_id.get(cell.id)
             if match is None or id(match) in used:
-                candidates = [c for c in by_exercise.get(number, []) if id(c) not in used]
+                candidates = [
+                    c for c in by_exercise.get(number, []) if id(c) not in used
+                ]
                 match = candidates[0] if candidates else None
                 if match is not None:
                     notes.append(f"Answer cell {cell.id} was found by its metadata.")

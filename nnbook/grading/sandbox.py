@@ -100,6 +100,7 @@ class Sandbox:
         return "\n".join(lines)
 
     def close(self) -> None:
+        """Remove the grader's temporary directory (end of ``nnbook grade``)."""
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 

@@ -18,6 +18,7 @@ import re
 import resource
 import signal
 import sys
+import types
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND = 32, 4096
@@ -109,22 +110,37 @@ def enter_sandbox(plan: dict) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!]|\w+\s*=\s*[%!])")
+_LINE_MAGIC = re.compile(r"^(\s*)(?:(\w+)\s*=\s*)?[%!](.*)$")
 _KEEP_CELL_MAGICS = {"time", "timeit", "capture"}
 
 
 def strip_magics(source: str) -> str:
-    """IPython magics and shell escapes become ``pass`` (there is no IPython here)."""
+    """IPython magics and shell escapes become ``pass`` (there is no IPython here);
+    ``x = !ls`` becomes ``x = None``. A ``%%`` cell magic other than time, timeit
+    or capture drops the whole cell."""
     lines = source.splitlines()
     if lines and lines[0].startswith("%%"):
         name = lines[0][2:].split(" ")[0]
         if name not in _KEEP_CELL_MAGICS:
             return ""
         lines = lines[1:]
-    return "\n".join(
-        _LINE_MAGIC.sub(r"\1pass  # ", line) if _LINE_MAGIC.match(line) else line
-        for line in lines
-    )
+    out = []
+    for line in lines:
+        match = _LINE_MAGIC.match(line)
+        if match is None:
+            out.append(line)
+        else:
+            indent, name, rest = match.groups()
+            out.append(f"{indent}{name + ' = None' if name else 'pass'}  # {rest}")
+    return "\n".join(out)
+
+
+def compile_cell(source: str, name: str) -> types.CodeType:
+    """Compile a cell; only a cell that is not plain Python loses its magics."""
+    try:
+        return compile(source, name, "exec")
+    except SyntaxError:
+        return compile(strip_magics(source), name, "exec")
 
 
 def describe_error(error: BaseException) -> str:
@@ -138,6 +154,7 @@ def describe_error(error: BaseException) -> str:
 
 
 def main() -> None:
+    """Set up the sandbox, then run the plan's cells and report over the pipe."""
     result_fd = int(sys.argv[1])
     plan = json.loads(sys.stdin.read())
     enter_sandbox(plan["sandbox"])
@@ -172,9 +189,7 @@ def main() -> None:
                     send({"event": "probe", "index": index,
                           "exercise": cell["exercise"], "data": None})
             else:
-                code = compile(strip_magics(cell["source"]), f"<cell {cell['id']}>",
-                               "exec")
-                exec(code, namespace)
+                exec(compile_cell(cell["source"], f"<cell {cell['id']}>"), namespace)
         except MemoryError as error:
             send({"event": "fatal", "index": index, "kind": "memory",
                   "error": describe_error(error)})
