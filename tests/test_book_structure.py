@@ -105,3 +105,13 @@ def test_exercise_notebooks_are_committed_without_outputs():
 
 def test_front_page_and_bibliography_exist():
     assert (BOOK / "index.md").exists() and (BOOK / "bibliography.md").exists()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_check_yourself_questions_are_unnumbered_so_they_do_not_clash_with_exercises(path):
+    # Graded exercises are numbered N.k in the exercise notebooks; sphinx-exercise
+    # would give the chapter's quick questions the same numbers.
+    prose = text_of(nbformat.read(path, as_version=4), "markdown")
+    directives = re.findall(r"```\{exercise\}[^\n]*\n((?::\w+:[^\n]*\n)*)", prose)
+    assert directives, "each chapter has check-yourself questions"
+    assert all(":nonumber:" in options for options in directives)
