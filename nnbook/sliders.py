@@ -16,6 +16,8 @@ import matplotlib.axis as maxis
 import matplotlib.pyplot as plt
 import numpy as np
 
+from nnbook import static_sliders
+
 
 @dataclass(frozen=True)
 class Slider:
@@ -252,6 +254,10 @@ class LiveFigure:
         # A short, stable text form: it is what nbval compares and what a
         # frontend without widget support shows.
         bundle["text/plain"] = repr(self)
+        if static_sliders.enabled():
+            # Book builds only: precomputed frames that move with no kernel; the
+            # HTML build prefers this to the widget (_config.yml), Jupyter does not.
+            bundle["text/html"] = static_sliders.static_html(self)
         return bundle
 
 
