@@ -23,14 +23,18 @@ def _release(args: argparse.Namespace) -> int:
     if args.check:
         if changed:
             print(
-                "Out of sync with solutions/: " + ", ".join(changed)
+                "Out of sync with solutions/: "
+                + ", ".join(changed)
                 + ". Run `nnbook release` (or `make release`) and commit the result.",
                 file=sys.stderr,
             )
             return 1
         print("exercises/ is in sync with solutions/.")
         return 0
-    print(f"Wrote {len(changed)} exercise notebook(s)" + (": " + ", ".join(changed) if changed else "."))
+    print(
+        f"Wrote {len(changed)} exercise notebook(s)"
+        + (": " + ", ".join(changed) if changed else ".")
+    )
     return 0
 
 
@@ -39,7 +43,10 @@ def _execute(args: argparse.Namespace) -> int:
 
     for path in args.notebooks:
         if not path.is_file() or path.suffix != ".ipynb":
-            print(f"nnbook execute: {path} is not a notebook file (*.ipynb)", file=sys.stderr)
+            print(
+                f"nnbook execute: {path} is not a notebook file (*.ipynb)",
+                file=sys.stderr,
+            )
             return 2
     for path in args.notebooks:
         print(f"executing {path}", file=sys.stderr)
@@ -51,17 +58,31 @@ def _grade(args: argparse.Namespace) -> int:
     from nnbook.grading import Limits, grade
 
     limits = Limits(
-        cell_seconds=args.cell_timeout, notebook_seconds=args.notebook_timeout,
-        memory_mib=args.memory, processes=args.processes, output_kib=args.output,
-        file_size_mib=args.file_size, disk_mib=args.disk, open_files=args.open_files,
-        notebook_mib=args.max_notebook, result_mib=args.max_result,
+        cell_seconds=args.cell_timeout,
+        notebook_seconds=args.notebook_timeout,
+        memory_mib=args.memory,
+        processes=args.processes,
+        output_kib=args.output,
+        file_size_mib=args.file_size,
+        disk_mib=args.disk,
+        open_files=args.open_files,
+        notebook_mib=args.max_notebook,
+        result_mib=args.max_result,
     )
     if not args.submissions.is_dir():
         print(f"nnbook grade: {args.submissions} is not a folder", file=sys.stderr)
         return 2
     try:
-        grade(args.release, args.submissions, args.out, limits, args.jobs,
-              args.gradescope, args.sandbox, progress=not args.no_progress)
+        grade(
+            args.release,
+            args.submissions,
+            args.out,
+            limits,
+            args.jobs,
+            args.gradescope,
+            args.sandbox,
+            progress=not args.no_progress,
+        )
     except (OSError, ValueError, RuntimeError) as error:
         print(f"nnbook grade: {error}", file=sys.stderr)
         return 2
@@ -83,19 +104,32 @@ def _add_grade(commands: argparse._SubParsersAction) -> None:
     grade.add_argument("release", type=Path, help="the released exercise notebook")
     grade.add_argument("submissions", type=Path, help="folder of submissions")
     grade.add_argument("--out", type=Path, required=True, help="output folder")
-    grade.add_argument("--jobs", type=int, default=None,
-                       help="parallel workers (default: all cores)")
-    grade.add_argument("--gradescope", action="store_true",
-                       help="also write Gradescope's results.json (one submission)")
-    grade.add_argument("--sandbox", choices=["auto", "bwrap", "unshare", "none"],
-                       default="auto", help="isolation backend")
-    grade.add_argument("--no-progress", action="store_true",
-                       help="no progress bar on stderr")
+    grade.add_argument(
+        "--jobs", type=int, default=None, help="parallel workers (default: all cores)"
+    )
+    grade.add_argument(
+        "--gradescope",
+        action="store_true",
+        help="also write Gradescope's results.json (one submission)",
+    )
+    grade.add_argument(
+        "--sandbox",
+        choices=["auto", "bwrap", "unshare", "none"],
+        default="auto",
+        help="isolation backend",
+    )
+    grade.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on stderr"
+    )
     limits = grade.add_argument_group("limits (per submission)")
     for flag, dest, kind, text in [
         ("--cell-timeout", "cell_seconds", float, "seconds per cell (wall clock)"),
-        ("--notebook-timeout", "notebook_seconds", float,
-         "seconds per notebook (wall clock and CPU)"),
+        (
+            "--notebook-timeout",
+            "notebook_seconds",
+            float,
+            "seconds per notebook (wall clock and CPU)",
+        ),
         ("--memory", "memory_mib", int, "MiB of address space (RLIMIT_AS)"),
         ("--processes", "processes", int, "processes and threads (RLIMIT_NPROC)"),
         ("--output", "output_kib", int, "KiB of printed output kept; rest dropped"),
@@ -113,12 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nnbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     rel = commands.add_parser(
-        "release", help="make exercises/ from solutions/ (solution regions become stubs)"
+        "release",
+        help="make exercises/ from solutions/ (solution regions become stubs)",
     )
     rel.add_argument("--solutions", type=Path, default=Path("solutions"))
     rel.add_argument("--exercises", type=Path, default=Path("exercises"))
     rel.add_argument(
-        "--check", action="store_true", help="only report notebooks that are out of sync"
+        "--check",
+        action="store_true",
+        help="only report notebooks that are out of sync",
     )
     rel.set_defaults(run=_release)
     exe = commands.add_parser(

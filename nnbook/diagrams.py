@@ -25,7 +25,9 @@ def draw_network(
     """
     sizes = list(layer_sizes)
     if len(sizes) < 2 or any(int(n) != n or n < 1 for n in sizes):
-        raise ValueError(f"layer_sizes needs two or more positive integers, got {sizes}")
+        raise ValueError(
+            f"layer_sizes needs two or more positive integers, got {sizes}"
+        )
     if node_labels is not None and [len(labels) for labels in node_labels] != sizes:
         raise ValueError(
             f"node_labels must have one label per node, shaped like {sizes}, "
@@ -35,7 +37,8 @@ def draw_network(
     tallest = max(sizes)
     radius = 0.22
     positions = [
-        [(2.0 * layer, (n - 1) / 2 - i) for i in range(n)] for layer, n in enumerate(sizes)
+        [(2.0 * layer, (n - 1) / 2 - i) for i in range(n)]
+        for layer, n in enumerate(sizes)
     ]
     for layer in range(len(sizes) - 1):
         for i, (x0, y0) in enumerate(positions[layer]):
@@ -50,18 +53,27 @@ def draw_network(
                 if label:
                     t = 0.3 if len(positions[layer + 1]) > 1 else 0.45
                     ax.text(
-                        x0 + t * (x1 - x0), y0 + t * (y1 - y0) + 0.1, label,
-                        ha="center", va="bottom", fontsize=9, color=COLORS["vermillion"],
+                        x0 + t * (x1 - x0),
+                        y0 + t * (y1 - y0) + 0.1,
+                        label,
+                        ha="center",
+                        va="bottom",
+                        fontsize=9,
+                        color=COLORS["vermillion"],
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"},
                     )
     colors = [COLORS["sky"]] + [COLORS["orange"]] * (len(sizes) - 2) + [COLORS["green"]]
     for layer, nodes in enumerate(positions):
         for i, (x, y) in enumerate(nodes):
-            ax.add_patch(Circle((x, y), radius, fc=colors[layer], ec="black", lw=1, zorder=3))
+            ax.add_patch(
+                Circle((x, y), radius, fc=colors[layer], ec="black", lw=1, zorder=3)
+            )
             if node_labels is not None:
                 ax.text(x, y, node_labels[layer][i], ha="center", va="center", zorder=4)
         if layer_names is not None:
-            ax.text(nodes[0][0], (tallest - 1) / 2 + 0.55, layer_names[layer], ha="center")
+            ax.text(
+                nodes[0][0], (tallest - 1) / 2 + 0.55, layer_names[layer], ha="center"
+            )
     ax.set_xlim(-0.6, 2.0 * (len(sizes) - 1) + 0.6)
     ax.set_ylim(-(tallest - 1) / 2 - 0.5, (tallest - 1) / 2 + 0.8)
     ax.set_aspect("equal")

@@ -1,4 +1,4 @@
-"""Neural-network code that later chapters reuse, copied from the chapters that teach it.
+"""Neural-network code that later chapters reuse, copied from the chapters teaching it.
 
 Each function here is the exact text of a chapter cell tagged ``nnbook-save``, and
 its docstring names that chapter; ``tests/test_saved_code.py`` keeps the copies
@@ -27,7 +27,10 @@ def relu(z):
 
 
 def softmax(z, axis=-1):
-    """Softmax along ``axis``, shifted by the max so exp cannot overflow (chapter 3, Activation functions)."""
+    """Softmax along ``axis`` (chapter 3, Activation functions).
+
+    Subtracting the maximum first changes nothing but keeps exp from overflowing.
+    """
     shifted = z - np.max(z, axis=axis, keepdims=True)
     exps = np.exp(shifted)
     return exps / np.sum(exps, axis=axis, keepdims=True)

@@ -49,7 +49,9 @@ def strip_solutions(source: str, stub: list[str], where: str) -> tuple[str, bool
         indent, kind = match.groups()
         if kind == "BEGIN":
             if inside:
-                raise ReleaseError(f"{where}, line {number}: {BEGIN} inside another one")
+                raise ReleaseError(
+                    f"{where}, line {number}: {BEGIN} inside another one"
+                )
             inside = True
             top_level = top_level or indent == ""
             out.extend(indent + s for s in stub)
@@ -62,7 +64,9 @@ def strip_solutions(source: str, stub: list[str], where: str) -> tuple[str, bool
     return "\n".join(out), top_level
 
 
-def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+def release_notebook(
+    solution: nbformat.NotebookNode, name: str
+) -> nbformat.NotebookNode:
     """The student version of one solution notebook."""
     exercise = copy.deepcopy(solution)
     exercise.metadata.pop("widgets", None)
@@ -83,7 +87,9 @@ def release_notebook(solution: nbformat.NotebookNode, name: str) -> nbformat.Not
     return exercise
 
 
-def release(solutions_dir: Path, exercises_dir: Path, check_only: bool = False) -> list[str]:
+def release(
+    solutions_dir: Path, exercises_dir: Path, check_only: bool = False
+) -> list[str]:
     """Write (or, with ``check_only``, compare) every exercise notebook.
 
     Returns the names of the exercise notebooks that were, or would be, changed.

@@ -30,7 +30,9 @@ class Slider:
 
     def __post_init__(self) -> None:
         if not self.min < self.max:
-            raise ValueError(f"slider min must be below max, got {self.min} >= {self.max}")
+            raise ValueError(
+                f"slider min must be below max, got {self.min} >= {self.max}"
+            )
         if not self.step > 0:
             raise ValueError(f"slider step must be positive, got {self.step}")
         if not self.min <= self.value <= self.max:
@@ -130,14 +132,16 @@ class FigureRenderer:
         layer = []
         for container in self._containers():
             children = [
-                c for c in container.get_children()
+                c
+                for c in container.get_children()
                 if c not in self.fig.axes and c is not getattr(container, "patch", None)
             ]
             moving = [c for c in children if c in changed]
             if moving:
                 lowest = min(c.get_zorder() for c in moving)
                 above = [
-                    c for c in children
+                    c
+                    for c in children
                     if c.get_zorder() >= lowest and (c in changed or _covers_plot(c))
                 ]
                 layer.extend(sorted(above, key=lambda c: c.get_zorder()))
@@ -189,7 +193,9 @@ class LiveFigure:
         # every slider move would cost more than the redraw itself.
         fig.canvas.draw()
         fig.set_layout_engine("none")
-        plt.close(fig)  # the widget shows the figure; keep the inline backend from adding a copy
+        plt.close(
+            fig
+        )  # the widget shows the figure; keep the inline backend from adding a copy
         self.renderer = FigureRenderer(fig)
         self.renderer.render()
         # Run the update once more so the renderer learns which artists it moves.
@@ -227,7 +233,8 @@ class LiveFigure:
         unknown = set(values) - set(self.sliders)
         if unknown:
             raise ValueError(
-                f"no slider named {sorted(unknown)}; this figure has {list(self.sliders)}"
+                f"no slider named {sorted(unknown)}; "
+                f"this figure has {list(self.sliders)}"
             )
         self.values.update({name: float(v) for name, v in values.items()})
         self.renderer.mark_clean()

@@ -1,4 +1,4 @@
-"""Every chapter follows the model of chapter 1, and its notebook is lean and executed."""
+"""Every chapter follows chapter 1's model, and its notebook is lean and executed."""
 
 from __future__ import annotations
 
@@ -33,11 +33,18 @@ def test_chapter_has_every_part_of_the_model(path):
     notebook = nbformat.read(path, as_version=4)
     prose = text_of(notebook, "markdown")
     code = text_of(notebook, "code")
-    for heading in ["Learning objectives", "## Key takeaways", "## Check yourself",
-                    "## Exercises", "## References"]:
+    for heading in [
+        "Learning objectives",
+        "## Key takeaways",
+        "## Check yourself",
+        "## Exercises",
+        "## References",
+    ]:
         assert heading in prose, f"{path.name} lacks {heading!r}"
     assert "{cite:p}" in prose, "cite the primary sources"
-    assert "import sympy" in code and "display(" in code, "derive with SymPy, shown as math"
+    assert "import sympy" in code and "display(" in code, (
+        "derive with SymPy, shown as math"
+    )
     assert "assert_allclose" in code, "check the derivation against NumPy"
     assert "live_figure(" in code, "sliders for weights and biases"
 
@@ -66,7 +73,9 @@ def test_every_figure_has_a_caption_a_label_and_alt_text(path):
     assert figures >= 1
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_notebook_is_committed_executed_without_errors(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
@@ -79,20 +88,26 @@ def test_notebook_is_committed_executed_without_errors(path):
                 assert "raises-exception" in tags, f"cell {cell.id} raised"
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_notebook_is_lean_and_free_of_timing_metadata(path):
     assert path.stat().st_size < 1_500_000
     notebook = nbformat.read(path, as_version=4)
     assert all("execution" not in c.metadata for c in notebook.cells)
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_cells_that_nbval_skips_say_why(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "nbval-ignore-output" in tags or "nbval-skip" in tags:
-            assert cell.metadata.get("nbval-reason"), f"cell {cell.id}: give nbval-reason"
+            assert cell.metadata.get("nbval-reason"), (
+                f"cell {cell.id}: give nbval-reason"
+            )
 
 
 def test_exercise_notebooks_are_committed_without_outputs():
@@ -108,7 +123,9 @@ def test_front_page_and_bibliography_exist():
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_check_yourself_questions_are_unnumbered_so_they_do_not_clash_with_exercises(path):
+def test_check_yourself_questions_are_unnumbered_so_they_do_not_clash_with_exercises(
+    path,
+):
     # Graded exercises are numbered N.k in the exercise notebooks; sphinx-exercise
     # would give the chapter's quick questions the same numbers.
     prose = text_of(nbformat.read(path, as_version=4), "markdown")

@@ -14,8 +14,12 @@ def sigmoid(z):
 def test_neuron_that_forgets_the_bias_fails_with_a_hint():
     def neuron(x, w, b, activation):
         z = x @ w
-        return {"relu": max(z, 0.0), "sigmoid": sigmoid(z), "identity": z,
-                "step": float(z >= 0)}[activation]
+        return {
+            "relu": max(z, 0.0),
+            "sigmoid": sigmoid(z),
+            "identity": z,
+            "step": float(z >= 0),
+        }[activation]
 
     report = evaluate("1.1", {"neuron": neuron}).report()
     assert "NOT YET - 0/3" in report
@@ -30,7 +34,10 @@ def test_neuron_with_the_wrong_activation_fails_and_shows_input_and_values():
     verdict = evaluate("1.1", {"neuron": neuron})
     assert verdict.status == "failed" and verdict.points == 0
     report = verdict.report()
-    assert "neuron(x=[0.5, 0.3, 0.8], w=[0.6, 0.4, 0.2], b=0.1, activation='relu')" in report
+    assert (
+        "neuron(x=[0.5, 0.3, 0.8], w=[0.6, 0.4, 0.2], b=0.1, activation='relu')"
+        in report
+    )
     assert "expected 0.68" in report and "obtained 0.663739" in report
 
 
@@ -41,8 +48,13 @@ def test_layer_with_transposed_weights_is_diagnosed():
 
 
 def test_layer_returning_the_wrong_shape_names_the_expected_shape():
-    verdict = evaluate("1.2", {"layer_weighted_sums": lambda X, W, b: (X @ W + b).ravel()})
-    assert "expected an array of shape (3, 2), got an array of shape (6,)" in verdict.report()
+    verdict = evaluate(
+        "1.2", {"layer_weighted_sums": lambda X, W, b: (X @ W + b).ravel()}
+    )
+    assert (
+        "expected an array of shape (3, 2), got an array of shape (6,)"
+        in verdict.report()
+    )
 
 
 def test_or_weights_that_compute_and_fail_with_the_outputs_listed():

@@ -95,8 +95,12 @@ def test_collapse_with_the_weights_in_the_wrong_order_is_diagnosed():
 
 
 def test_the_chapters_xor_network_and_another_one_both_pass():
-    chapter = (np.array([[10.0, -10.0], [10.0, -10.0]]), np.array([-5.0, 15.0]),
-               np.array([[10.0], [10.0]]), np.array([-15.0]))
+    chapter = (
+        np.array([[10.0, -10.0], [10.0, -10.0]]),
+        np.array([-5.0, 15.0]),
+        np.array([[10.0], [10.0]]),
+        np.array([-15.0]),
+    )
     flat = ([[1, -1], [-1, 1]], [-0.5, -0.5], [1, 1], -0.5)  # plain lists, W2 as (2,)
     for network in (chapter, flat):
         assert evaluate("2.5", {"xor_network": network}).passed

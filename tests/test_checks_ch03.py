@@ -21,12 +21,18 @@ def exact_softmax(scores) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "scores",
-    [[1000.0, 999.0, 998.0], [-1000.0, 0.0, 1000.0], [-1000.0, -1001.0, -1002.0],
-     [2.0, 1.0, 0.5]],
+    [
+        [1000.0, 999.0, 998.0],
+        [-1000.0, 0.0, 1000.0],
+        [-1000.0, -1001.0, -1002.0],
+        [2.0, 1.0, 0.5],
+    ],
 )
 def test_saved_softmax_matches_sympy_on_large_scores_without_overflow(scores):
-    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise",
-                                                divide="raise"):
+    with (
+        warnings.catch_warnings(),
+        np.errstate(over="raise", invalid="raise", divide="raise"),
+    ):
         warnings.simplefilter("error")
         p = softmax(np.array(scores))
     assert np.all(np.isfinite(p))

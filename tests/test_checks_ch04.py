@@ -125,6 +125,8 @@ def test_saved_gradients_match_finite_differences():
     np.testing.assert_allclose(cross_entropy_grad(Z, y), numeric, rtol=1e-6, atol=1e-9)
 
     y_hat, target = rng.normal(size=5), rng.normal(size=5)
-    numeric = [(mse(y_hat + h * e, target) - mse(y_hat - h * e, target)) / (2 * h)
-               for e in np.eye(5)]
+    numeric = [
+        (mse(y_hat + h * e, target) - mse(y_hat - h * e, target)) / (2 * h)
+        for e in np.eye(5)
+    ]
     np.testing.assert_allclose(mse_grad(y_hat, target), numeric, rtol=1e-6, atol=1e-9)

@@ -77,10 +77,14 @@ def test_gradient_without_the_mean_or_with_the_two_is_diagnosed():
         error = X @ w + b - y
         return 2 * X.T @ error / len(y), 2 * np.mean(error)
 
-    assert "divide the sums by m" in evaluate(
-        "5.4", {"linear_regression_gradient": summed}).report()
-    assert "the 2 from the square cancels" in evaluate(
-        "5.4", {"linear_regression_gradient": doubled}).report()
+    assert (
+        "divide the sums by m"
+        in evaluate("5.4", {"linear_regression_gradient": summed}).report()
+    )
+    assert (
+        "the 2 from the square cancels"
+        in evaluate("5.4", {"linear_regression_gradient": doubled}).report()
+    )
 
 
 def test_gradient_with_the_wrong_sign_is_diagnosed():
@@ -94,7 +98,7 @@ def test_gradient_with_the_wrong_sign_is_diagnosed():
 
 def test_unshuffled_or_balanced_minibatches_are_diagnosed():
     def unshuffled(n, batch_size, seed):
-        return [np.arange(n)[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [np.arange(n)[i : i + batch_size] for i in range(0, n, batch_size)]
 
     def balanced(n, batch_size, seed):
         order = np.random.default_rng(seed).permutation(n)
@@ -110,7 +114,7 @@ def test_minibatches_shuffled_with_rng_shuffle_are_accepted():
     def minibatch_indices(n, batch_size, seed):
         order = np.arange(n)
         np.random.default_rng(seed).shuffle(order)
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
     assert evaluate("5.5", {"minibatch_indices": minibatch_indices}).passed
 

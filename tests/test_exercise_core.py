@@ -94,7 +94,10 @@ def test_probe_does_not_let_the_learner_mutate_the_cases():
     exercise = get("1.1")
     before = [case.args[0].copy() for case in exercise.cases]
     probe(exercise, {"neuron": neuron})
-    assert all(np.array_equal(b, c.args[0]) for b, c in zip(before, exercise.cases))
+    assert all(
+        np.array_equal(b, c.args[0])
+        for b, c in zip(before, exercise.cases, strict=False)
+    )
 
 
 def test_unknown_exercise_number_lists_the_known_ones():

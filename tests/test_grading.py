@@ -23,8 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "exercises" / "01_neurons.ipynb"
 SOLUTION = ROOT / "solutions" / "01_neurons.ipynb"
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
-FAST = ["--cell-timeout", "3", "--notebook-timeout", "8", "--jobs", "2",
-        "--no-progress"]
+FAST = [
+    "--cell-timeout",
+    "3",
+    "--notebook-timeout",
+    "8",
+    "--jobs",
+    "2",
+    "--no-progress",
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +62,8 @@ def test_answers_are_matched_by_cell_id(release: notebook.Release) -> None:
 
 
 def test_answers_fall_back_to_metadata_when_ids_changed(
-        release: notebook.Release, tmp_path: Path) -> None:
+    release: notebook.Release, tmp_path: Path
+) -> None:
     nb = nbformat.read(SOLUTION, as_version=4)
     for n, cell in enumerate(nb.cells):
         cell.id = f"renamed-{n}"
@@ -65,7 +73,8 @@ def test_answers_fall_back_to_metadata_when_ids_changed(
 
 
 def test_no_id_and_no_metadata_means_not_attempted(
-        release: notebook.Release, tmp_path: Path) -> None:
+    release: notebook.Release, tmp_path: Path
+) -> None:
     nb = nbformat.read(SOLUTION, as_version=4)
     for n, cell in enumerate(nb.cells):
         cell.id, cell.metadata = f"other-{n}", {}
@@ -74,17 +83,21 @@ def test_no_id_and_no_metadata_means_not_attempted(
     assert answers == {} and len(notes) == 5
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "empty"),
-    (b"\xff\xfe\x00garbage", "not UTF-8"),
-    (b'{"cells": [', "not valid JSON"),
-    (b"[1, 2, 3]", "not a Jupyter notebook"),
-    (b"[" * 100_000, "not valid JSON"),
-    (b'{"nbformat": 4, "cells": 7}', "no list of cells"),
-    (b'{"nbformat": 2, "worksheets": 1}', "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "empty"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b'{"cells": [', "not valid JSON"),
+        (b"[1, 2, 3]", "not a Jupyter notebook"),
+        (b"[" * 100_000, "not valid JSON"),
+        (b'{"nbformat": 4, "cells": 7}', "no list of cells"),
+        (b'{"nbformat": 2, "worksheets": 1}', "cannot be read"),
+    ],
+)
 def test_bad_files_are_unreadable_with_a_reason(
-        release: notebook.Release, tmp_path: Path, content: bytes, reason: str) -> None:
+    release: notebook.Release, tmp_path: Path, content: bytes, reason: str
+) -> None:
     path = tmp_path / "bad.ipynb"
     path.write_bytes(content)
     with pytest.raises(notebook.Unreadable, match=reason):
@@ -92,7 +105,8 @@ def test_bad_files_are_unreadable_with_a_reason(
 
 
 def test_a_file_over_the_size_limit_is_unreadable(
-        release: notebook.Release, tmp_path: Path) -> None:
+    release: notebook.Release, tmp_path: Path
+) -> None:
     path = tmp_path / "big.ipynb"
     path.write_bytes(b" " * (2**20 + 1))
     with pytest.raises(notebook.Unreadable, match="over the 1 MiB limit"):
@@ -108,8 +122,10 @@ def test_both_submission_layouts_give_student_ids(tmp_path: Path) -> None:
     (tmp_path / "dave" / "a.ipynb").write_text("{}")
     (tmp_path / "dave" / "b.ipynb").write_text("{}")
     (tmp_path / "notes.txt").write_text("not a submission")
-    found = {s: (p.name if p else None, problem)
-             for s, p, problem in notebook.find_submissions(tmp_path)}
+    found = {
+        s: (p.name if p else None, problem)
+        for s, p, problem in notebook.find_submissions(tmp_path)
+    }
     assert found["alice"] == ("alice.ipynb", "")
     assert found["bob"] == ("whatever name.ipynb", "")
     assert found["carol"][0] is None and "no notebook" in found["carol"][1]
@@ -120,8 +136,11 @@ def test_both_submission_layouts_give_student_ids(tmp_path: Path) -> None:
 def test_magics_become_pass() -> None:
     source = "%matplotlib inline\nx = 1\n  !pip install foo\nfiles = !ls\n"
     assert strip_magics(source).splitlines() == [
-        "pass  # matplotlib inline", "x = 1", "  pass  # pip install foo",
-        "files = None  # ls"]
+        "pass  # matplotlib inline",
+        "x = 1",
+        "  pass  # pip install foo",
+        "files = None  # ls",
+    ]
     assert strip_magics("%%time\ny = 2") == "y = 2"
     assert strip_magics("%%writefile a.py\nprint(1)") == ""
     assert compile_cell('s = """\n%d items"""', "c") is not None  # plain Python
@@ -130,10 +149,16 @@ def test_magics_become_pass() -> None:
 # -- what crosses from the worker ------------------------------------------------
 
 
-@pytest.mark.parametrize("line", [
-    b"not json", b"[1, 2]", b'{"a": ' * 5000, b'{"x": ' + b"[" * 100 + b"]" * 100
-    + b"}", b"\xff\xff",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"a": ' * 5000,
+        b'{"x": ' + b"[" * 100 + b"]" * 100 + b"}",
+        b"\xff\xff",
+    ],
+)
 def test_malformed_or_deep_messages_are_refused(line: bytes) -> None:
     assert parse_message(line) is None
 
@@ -146,7 +171,8 @@ def test_a_plain_message_is_accepted() -> None:
 
 
 def test_csv_quotes_awkward_ids_and_has_one_row_per_submission(
-        release: notebook.Release) -> None:
+    release: notebook.Release,
+) -> None:
     students = ['o"brien, pat', "line\nbreak", "=HYPERLINK(1)", "plain"]
     results = [result_for(release, s, points=2) for s in students]
     results[0].reasons.append('said "hi", then left')
@@ -154,8 +180,7 @@ def test_csv_quotes_awkward_ids_and_has_one_row_per_submission(
     assert text.endswith("\r\n") and "\r\n" in text
     parsed = list(csv.reader(io.StringIO(text, newline="")))
     header, body = parsed[0], parsed[1:]
-    assert header[:8] == ["student", "1.1", "1.2", "1.3", "1.4", "1.5", "total",
-                          "max"]
+    assert header[:8] == ["student", "1.1", "1.2", "1.3", "1.4", "1.5", "total", "max"]
     assert len(body) == 4
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert by_id['o"brien, pat']["reason"] == 'said "hi", then left'
@@ -164,18 +189,24 @@ def test_csv_quotes_awkward_ids_and_has_one_row_per_submission(
 
 
 def test_gradescope_results_have_the_documented_shape(
-        release: notebook.Release) -> None:
+    release: notebook.Release,
+) -> None:
     result = result_for(release, "s", points=3)
     result.verdicts["1.1"].status = "passed"
     data = json.loads(json.dumps(report.gradescope_json(release, result)))
     assert data["score"] == 3 == sum(t["score"] for t in data["tests"])
     assert len(data["tests"]) == 5
     for test in data["tests"]:
-        assert {"name", "score", "max_score", "status", "output",
-                "visibility"} <= set(test)
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(
+            test
+        )
         assert test["status"] in ("passed", "failed")
-        assert test["visibility"] in ("hidden", "after_due_date", "after_published",
-                                      "visible")
+        assert test["visibility"] in (
+            "hidden",
+            "after_due_date",
+            "after_published",
+            "visible",
+        )
         assert isinstance(test["score"], int | float)
     assert data["tests"][0]["status"] == "passed"
 
@@ -213,58 +244,109 @@ def test_startup_report_with_namespaces_lists_them() -> None:
 
 
 def test_every_limit_has_a_flag_with_its_default_in_help(
-        capsys: pytest.CaptureFixture) -> None:
+    capsys: pytest.CaptureFixture,
+) -> None:
     with pytest.raises(SystemExit):
         cli.main(["grade", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for flag, default in [("--cell-timeout", "30.0"), ("--notebook-timeout", "300.0"),
-                          ("--memory", "2048"), ("--processes", "64"),
-                          ("--output", "64"), ("--file-size", "32"), ("--disk", "128"),
-                          ("--open-files", "256"), ("--max-notebook", "32")]:
+    for flag, default in [
+        ("--cell-timeout", "30.0"),
+        ("--notebook-timeout", "300.0"),
+        ("--memory", "2048"),
+        ("--processes", "64"),
+        ("--output", "64"),
+        ("--file-size", "32"),
+        ("--disk", "128"),
+        ("--open-files", "256"),
+        ("--max-notebook", "32"),
+    ]:
         assert flag in text and f"(default: {default})" in text
 
 
 # -- the command on small folders ------------------------------------------------
 
 
-def test_gradescope_flag_writes_results_json(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture) -> None:
+def test_gradescope_flag_writes_results_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     folder = tmp_path / "submission"
     folder.mkdir()
     shutil.copy(FIXTURES / "partial.ipynb", folder)
     out = tmp_path / "results"
-    assert cli.main(["grade", str(RELEASE), str(folder), "--out", str(out),
-                     "--gradescope", *FAST]) == 0
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(RELEASE),
+                str(folder),
+                "--out",
+                str(out),
+                "--gradescope",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     data = json.loads((out / "results.json").read_text())
     assert data["score"] == 5
     assert [t["status"] for t in data["tests"]] == [
-        "passed", "failed", "passed", "failed", "failed"]
+        "passed",
+        "failed",
+        "passed",
+        "failed",
+        "failed",
+    ]
     assert "expected" in data["tests"][1]["output"]
 
 
-def test_the_none_backend_still_grades(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture) -> None:
+def test_the_none_backend_still_grades(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     folder = tmp_path / "s"
     folder.mkdir()
     nb = nbformat.read(FIXTURES / "right_answers.ipynb", as_version=4)
     nbformat.write(copy.deepcopy(nb), folder / "a.ipynb")
-    assert cli.main(["grade", str(RELEASE), str(folder), "--out",
-                     str(tmp_path / "o"), "--sandbox", "none", *FAST]) == 0
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(RELEASE),
+                str(folder),
+                "--out",
+                str(tmp_path / "o"),
+                "--sandbox",
+                "none",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     assert "NOT in force" in capsys.readouterr().err
     row = next(csv.DictReader(open(tmp_path / "o" / "grades.csv", newline="")))
     assert (row["total"], row["status"]) == ("12", "graded")
 
 
 def test_a_missing_folder_is_an_error_not_a_crash(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert cli.main(["grade", str(RELEASE), str(tmp_path / "nope"), "--out",
-                     str(tmp_path / "o")]) == 2
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(RELEASE),
+                str(tmp_path / "nope"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "not a folder" in capsys.readouterr().err
 
 
 # -- the sandbox itself --------------------------------------------------------------
 
-PROBE_CELL = '''
+PROBE_CELL = """
 import os, socket, resource
 status = open("/proc/self/status").read()
 facts = {
@@ -282,7 +364,7 @@ try:
 except OSError:
     facts["network"] = "no"
 raise RuntimeError(repr(facts))
-'''
+"""
 
 
 def _working_backends() -> list[str]:
@@ -298,7 +380,8 @@ def _working_backends() -> list[str]:
 
 @pytest.mark.parametrize("backend", _working_backends())
 def test_worker_runs_unprivileged_without_network_in_its_own_namespace(
-        backend: str, release: notebook.Release) -> None:
+    backend: str, release: notebook.Release
+) -> None:
     import ast
     import os
 
@@ -322,16 +405,27 @@ def test_worker_runs_unprivileged_without_network_in_its_own_namespace(
 
 
 def test_a_crashing_worker_fails_only_that_exercise(
-        release: notebook.Release, tmp_path: Path,
-        capsys: pytest.CaptureFixture) -> None:
+    release: notebook.Release, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     nb = nbformat.read(FIXTURES / "right_answers.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.get("id") == "answer-1-2":
             cell.source += "\nimport ctypes\nctypes.string_at(0)\n"  # SIGSEGV
     (tmp_path / "s").mkdir()
     nbformat.write(nb, tmp_path / "s" / "segv.ipynb")
-    assert cli.main(["grade", str(RELEASE), str(tmp_path / "s"), "--out",
-                     str(tmp_path / "o"), *FAST]) == 0
+    assert (
+        cli.main(
+            [
+                "grade",
+                str(RELEASE),
+                str(tmp_path / "s"),
+                "--out",
+                str(tmp_path / "o"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     row = next(csv.DictReader(open(tmp_path / "o" / "grades.csv", newline="")))
     assert (row["1.2"], row["total"], row["status"]) == ("0", "9", "crashed")
     assert "SIGSEGV" in row["reason"]

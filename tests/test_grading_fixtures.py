@@ -22,7 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 _spec = importlib.util.spec_from_file_location(
-    "make_submissions", FIXTURES / "make_submissions.py")
+    "make_submissions", FIXTURES / "make_submissions.py"
+)
 made = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(made)
 
@@ -31,12 +32,27 @@ SECRET = "TOP-SECRET-4d1c"
 UID_BASE = 61000
 
 
-def grade(release: Path, folder: Path, out: Path,
-          *flags: str) -> subprocess.CompletedProcess:
+def grade(
+    release: Path, folder: Path, out: Path, *flags: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "nnbook.cli", "grade", str(release), str(folder),
-         "--out", str(out), *made.TEST_LIMITS, "--jobs", "2", *flags],
-        capture_output=True, text=True, timeout=170,
+        [
+            sys.executable,
+            "-m",
+            "nnbook.cli",
+            "grade",
+            str(release),
+            str(folder),
+            "--out",
+            str(out),
+            *made.TEST_LIMITS,
+            "--jobs",
+            "2",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
     )
 
 
@@ -88,20 +104,30 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict:
         if not leftovers:
             break
         time.sleep(0.1)
-    return {"done": done, "out": base / "out", "rows": rows(base / "out"),
-            "seconds": seconds, "leftovers": leftovers, "folder": folder}
+    return {
+        "done": done,
+        "out": base / "out",
+        "rows": rows(base / "out"),
+        "seconds": seconds,
+        "leftovers": leftovers,
+        "folder": folder,
+    }
 
 
 def test_batch_completes_with_one_row_per_submission(batch: dict) -> None:
     assert batch["done"].returncode == 0, batch["done"].stderr
     expected = {student_id(f) for f in made.EXPECTED} | {
-        "solution", "blank", "zz_other_student"}
+        "solution",
+        "blank",
+        "zz_other_student",
+    }
     assert set(batch["rows"]) == expected
 
 
 @pytest.mark.parametrize("fixture", sorted(made.EXPECTED))
-def test_fixture_gets_its_expected_score_status_and_reason(batch: dict,
-                                                            fixture: str) -> None:
+def test_fixture_gets_its_expected_score_status_and_reason(
+    batch: dict, fixture: str
+) -> None:
     points, status, phrase = made.EXPECTED[fixture]
     row = batch["rows"][student_id(fixture)]
     assert {n: int(row[n]) for n in points} == points
@@ -118,7 +144,8 @@ def test_solution_notebook_scores_full_marks(batch: dict) -> None:
 
 
 def test_blank_exercise_notebook_scores_zero_and_says_not_attempted(
-        batch: dict) -> None:
+    batch: dict,
+) -> None:
     row = batch["rows"]["blank"]
     assert (row["total"], row["status"]) == ("0", "graded")
     feedback = (batch["out"] / "feedback" / "blank.md").read_text()
@@ -139,9 +166,12 @@ def test_student_code_cannot_read_solutions_or_other_submissions(batch: dict) ->
 
 
 def test_student_code_cannot_write_outside_its_directory(batch: dict) -> None:
-    for target in [ROOT / "nnbook" / made.ESCAPE_NAME,
-                   ROOT / "solutions" / made.ESCAPE_NAME,
-                   Path("/work") / made.ESCAPE_NAME, Path("/") / made.ESCAPE_NAME]:
+    for target in [
+        ROOT / "nnbook" / made.ESCAPE_NAME,
+        ROOT / "solutions" / made.ESCAPE_NAME,
+        Path("/work") / made.ESCAPE_NAME,
+        Path("/") / made.ESCAPE_NAME,
+    ]:
         assert not target.exists(), target
     planted = batch["folder"] / "results.json"
     assert not planted.exists()
@@ -208,12 +238,14 @@ def test_unshare_backend_also_isolates(tmp_path: Path) -> None:
 
 def test_stored_fixtures_match_the_generator() -> None:
     stored = {
-        str(p.relative_to(made.OUT)): p.read_bytes()
-        for p in made.OUT.rglob("*.ipynb")
+        str(p.relative_to(made.OUT)): p.read_bytes() for p in made.OUT.rglob("*.ipynb")
     }
     built = made.build()
-    stale = sorted(name for name in built.keys() | stored.keys()
-                   if built.get(name) != stored.get(name))
+    stale = sorted(
+        name
+        for name in built.keys() | stored.keys()
+        if built.get(name) != stored.get(name)
+    )
     assert not stale, (
         f"fixtures out of date: {stale}; run .venv/bin/python "
         "tests/fixtures/make_submissions.py"

@@ -21,7 +21,9 @@ def test_every_solution_has_an_exercise_notebook_and_back():
 
 
 def test_stub_keeps_indentation_and_marks_nested_stub_as_not_top_level():
-    source = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+    source = (
+        "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+    )
     stripped, top_level = strip_solutions(source, ["raise NotImplementedError()"], "t")
     assert stripped == "def f(x):\n    raise NotImplementedError()"
     assert top_level is False
@@ -71,6 +73,8 @@ def test_released_exercises_keep_cell_ids_and_tag_top_level_stubs():
 def test_release_reports_an_unreadable_solution(tmp_path):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "99_broken.ipynb").write_text("{not json")
-    with pytest.raises(ReleaseError, match="99_broken.ipynb is not a readable notebook"):
+    with pytest.raises(
+        ReleaseError, match="99_broken.ipynb is not a readable notebook"
+    ):
         release(tmp_path / "solutions", tmp_path / "exercises")
     assert not (tmp_path / "exercises").exists()

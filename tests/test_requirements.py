@@ -1,4 +1,4 @@
-"""requirements.txt (what Binder installs) pins everything and matches pyproject.toml."""
+"""requirements.txt (what Binder installs) pins all and matches pyproject.toml."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Code saved from the chapters into nnbook.nn stays identical to the chapters' cells."""
+"""Code saved from the chapters into nnbook.nn stays identical to their cells."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ SAVED = [
 ]
 
 
-@pytest.mark.parametrize("chapter, name, code", SAVED, ids=[f"{c}:{n}" for c, n, _ in SAVED])
+@pytest.mark.parametrize(
+    "chapter, name, code", SAVED, ids=[f"{c}:{n}" for c, n, _ in SAVED]
+)
 def test_package_copy_is_identical_to_the_chapter(chapter, name, code):
     assert name in PACKAGE_COPIES, f"copy {name} from {chapter} into nnbook/nn.py"
     assert PACKAGE_COPIES[name] == code, f"nnbook.nn.{name} differs from {chapter}"
@@ -51,4 +53,6 @@ def test_every_package_copy_comes_from_a_chapter():
 def test_each_saved_definition_names_its_chapter_in_the_docstring():
     for chapter, name, code in SAVED:
         number = int(chapter[:2])
-        assert f"(chapter {number}," in code, f"{name}: docstring must name chapter {number}"
+        assert f"(chapter {number}," in code, (
+            f"{name}: docstring must name chapter {number}"
+        )

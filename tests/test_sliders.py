@@ -23,7 +23,9 @@ def make_line_figure():
 
 def test_moving_a_slider_changes_the_figure_and_creates_no_new_figures():
     fig, update = make_line_figure()
-    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
     open_figures = plt.get_fignums()
     first = live.image.value
     second = live.set(w=3.0)
@@ -35,7 +37,9 @@ def test_moving_a_slider_changes_the_figure_and_creates_no_new_figures():
 
 def test_moving_the_widget_itself_runs_the_update():
     fig, update = make_line_figure()
-    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
     before = live.image.value
     live.controls["b"].value = 1.5
     assert live.values["b"] == 1.5
@@ -44,13 +48,17 @@ def test_moving_the_widget_itself_runs_the_update():
 
 def test_same_values_give_identical_bytes():
     fig, update = make_line_figure()
-    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
     assert live.set(w=2.0) == live.set(w=2.0)
 
 
 def test_text_form_is_short_and_stable_for_nbval():
     fig, update = make_line_figure()
-    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
     bundle = live._repr_mimebundle_()
     assert bundle["text/plain"] == (
         "Live figure: a line; sliders w in [-5, 5] (start 1), b in [-2, 2] (start 0)"
@@ -75,7 +83,9 @@ def test_bad_slider_specs_are_rejected_with_the_reason(spec, error, message):
 
 def test_setting_an_unknown_slider_names_the_known_ones():
     fig, update = make_line_figure()
-    live = live_figure(fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line")
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
     with pytest.raises(ValueError, match=r"this figure has \['w', 'b'\]"):
         live.set(bias=1.0)
 
@@ -93,16 +103,18 @@ def test_slider_grid_lists_every_reachable_value():
 
 
 def full_draw_pixels(live):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     live.renderer.canvas.draw()
     return np.asarray(Image.open(io.BytesIO(live.renderer._encode(1)))).astype(int)
 
 
 def png_pixels(png):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(png))).astype(int)
 
@@ -123,7 +135,9 @@ def layered_figure(change_limits=False):
         if change_limits:
             ax.set_ylim(-abs(w) - 1, abs(w) + 1)
 
-    return live_figure(fig, update, {"w": (-2, 2, 0.5, 1.0), "b": (-1, 1, 0.5, 0.0)}, "t")
+    return live_figure(
+        fig, update, {"w": (-2, 2, 0.5, 1.0), "b": (-1, 1, 0.5, 0.0)}, "t"
+    )
 
 
 @pytest.mark.parametrize("change_limits", [False, True])
@@ -153,7 +167,9 @@ def test_one_move_runs_the_update_once():
         calls.append((w, b))
         update(w, b)
 
-    live = live_figure(fig, counting_update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "x")
+    live = live_figure(
+        fig, counting_update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "x"
+    )
     calls.clear()
     live.set(w=2.0)
     live.controls["b"].value = 1.0

@@ -42,7 +42,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A plausible mistake: if the learner's output equals ``wrong(*args)``, say ``hint``."""
+    """A likely mistake: if the output equals ``wrong(*args)``, say ``hint``."""
 
     hint: str
     wrong: Callable[..., Any]
@@ -98,7 +98,11 @@ class Verdict:
 
     def report(self) -> str:
         """The feedback a learner reads: a headline, then what went wrong."""
-        mark = {"passed": "PASSED", "failed": "NOT YET", "not attempted": "NOT ATTEMPTED"}
+        mark = {
+            "passed": "PASSED",
+            "failed": "NOT YET",
+            "not attempted": "NOT ATTEMPTED",
+        }
         head = (
             f"Exercise {self.number} ({self.title}): {mark[self.status]} "
             f"- {self.points}/{self.max_points} points"
@@ -181,7 +185,11 @@ def decode(data: Any, depth: int = 0) -> Any:
         shape, flat = data["shape"], data["array"]
         if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
             raise BadAnswer("malformed array shape")
-        if type(flat) is not list or len(flat) != math.prod(shape) or len(flat) > MAX_ELEMENTS:
+        if (
+            type(flat) is not list
+            or len(flat) != math.prod(shape)
+            or len(flat) > MAX_ELEMENTS
+        ):
             raise BadAnswer("malformed array")
         numbers = [decode(v, depth + 1) for v in flat]
         if not all(type(v) in (int, float) for v in numbers):
@@ -276,7 +284,9 @@ def _judge_function(exercise: Exercise, outcomes: Any, lines: list[str]) -> bool
         raise BadAnswer("wrong number of results")
     failures = 0
     shown = 3  # a few failing cases teach more than a wall of them
-    for index, (case, outcome) in enumerate(zip(exercise.cases, outcomes), start=1):
+    for index, (case, outcome) in enumerate(
+        zip(exercise.cases, outcomes, strict=False), start=1
+    ):
         if type(outcome) is not dict:
             raise BadAnswer("malformed result")
         call = f"{exercise.answer}({describe_args(exercise, case.args)})"
@@ -305,13 +315,16 @@ def _judge_function(exercise: Exercise, outcomes: Any, lines: list[str]) -> bool
                 wrong = diagnosis.wrong(*copy.deepcopy(case.args))
             except Exception:
                 continue
-            if compare(expected, wrong, 0, 1e-12) is not None and compare(
-                wrong, obtained, exercise.rtol, exercise.atol
-            ) is None:
+            if (
+                compare(expected, wrong, 0, 1e-12) is not None
+                and compare(wrong, obtained, exercise.rtol, exercise.atol) is None
+            ):
                 lines.append(f"  Hint: {diagnosis.hint}")
                 break
     if failures:
-        lines.insert(0, f"{failures} of {len(exercise.cases)} cases gave a wrong result.")
+        lines.insert(
+            0, f"{failures} of {len(exercise.cases)} cases gave a wrong result."
+        )
     if failures > shown:
         lines.append(f"({failures - shown} more wrong cases not shown.)")
     return failures == 0
@@ -319,7 +332,9 @@ def _judge_function(exercise: Exercise, outcomes: Any, lines: list[str]) -> bool
 
 def _judge_value(exercise: Exercise, value: Any, lines: list[str]) -> bool:
     if isinstance(value, Unsupported):
-        lines.append(f"`{exercise.answer}` is {value.description}; it cannot be checked.")
+        lines.append(
+            f"`{exercise.answer}` is {value.description}; it cannot be checked."
+        )
         return False
     passed, message = exercise.judge_value(value)
     if message:
@@ -328,7 +343,7 @@ def _judge_value(exercise: Exercise, value: Any, lines: list[str]) -> bool:
 
 
 def compare(expected: Any, obtained: Any, rtol: float, atol: float) -> str | None:
-    """``None`` when ``obtained`` matches ``expected``, else a short reason ('' if none).
+    """``None`` if ``obtained`` matches ``expected``, else a short reason ('' if none).
 
     Numbers and arrays match within ``rtol``/``atol`` and must have the expected
     shape; a learner's scalar may be a 0-d array.
@@ -340,7 +355,7 @@ def compare(expected: Any, obtained: Any, rtol: float, atol: float) -> str | Non
     if isinstance(expected, (tuple, list)):
         if not isinstance(obtained, (tuple, list)) or len(obtained) != len(expected):
             return f"expected a sequence of {len(expected)} items"
-        for e, o in zip(expected, obtained):
+        for e, o in zip(expected, obtained, strict=False):
             problem = compare(e, o, rtol, atol)
             if problem is not None:
                 return problem
@@ -351,14 +366,20 @@ def compare(expected: Any, obtained: Any, rtol: float, atol: float) -> str | Non
     except (TypeError, ValueError):
         return "the result is not a number or an array of numbers"
     if expected_array.shape != obtained_array.shape:
-        want = "a single number" if expected_array.ndim == 0 else (
-            f"an array of shape {expected_array.shape}"
+        want = (
+            "a single number"
+            if expected_array.ndim == 0
+            else (f"an array of shape {expected_array.shape}")
         )
-        got = "a single number" if obtained_array.ndim == 0 else (
-            f"an array of shape {obtained_array.shape}"
+        got = (
+            "a single number"
+            if obtained_array.ndim == 0
+            else (f"an array of shape {obtained_array.shape}")
         )
         return f"expected {want}, got {got}"
-    if np.allclose(obtained_array, expected_array, rtol=rtol, atol=atol, equal_nan=True):
+    if np.allclose(
+        obtained_array, expected_array, rtol=rtol, atol=atol, equal_nan=True
+    ):
         return None
     return ""
 
@@ -389,7 +410,7 @@ def _nested(items: Any) -> str:
 
 def describe_args(exercise: Exercise, args: tuple) -> str:
     names = exercise.arg_names or tuple(f"arg{i}" for i in range(len(args)))
-    return ", ".join(f"{n}={describe(a)}" for n, a in zip(names, args))
+    return ", ".join(f"{n}={describe(a)}" for n, a in zip(names, args, strict=False))
 
 
 # ---------------------------------------------------------------------------
@@ -397,7 +418,7 @@ def describe_args(exercise: Exercise, args: tuple) -> str:
 
 
 def registry() -> dict[str, Exercise]:
-    """Every exercise of the course by number ("1.1", ...), from ``nnbook.exercises.chNN``."""
+    """Every exercise by number ("1.1", ...), from the modules ``exercises/chNN.py``."""
     exercises: dict[str, Exercise] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if not info.name.startswith("ch"):

@@ -50,7 +50,10 @@ NEURON = Exercise(
     ),
     reference=_neuron,
     diagnoses=(
-        Diagnosis("the bias b seems to be missing from the weighted sum.", _neuron_without_bias),
+        Diagnosis(
+            "the bias b seems to be missing from the weighted sum.",
+            _neuron_without_bias,
+        ),
         Diagnosis(
             "the activation seems to be missing: return activation(z), not z.",
             _neuron_without_activation,
@@ -74,7 +77,13 @@ LAYER = Exercise(
     answer="layer_weighted_sums",
     arg_names=("X", "W", "b"),
     cases=(
-        Case((np.array([[0.5, 0.3, 0.8]]), np.array([[0.6], [0.4], [0.2]]), np.array([0.1]))),
+        Case(
+            (
+                np.array([[0.5, 0.3, 0.8]]),
+                np.array([[0.6], [0.4], [0.2]]),
+                np.array([0.1]),
+            )
+        ),
         Case(
             (
                 np.array([[1.0, 0.5], [0.0, 2.0], [-1.0, 1.0]]),
@@ -97,7 +106,8 @@ LAYER = Exercise(
             lambda X, W, b: np.asarray(X, float) @ np.asarray(W, float),
         ),
         Diagnosis(
-            "this is X @ W.T: in this book W has shape (inputs, outputs), so Z = X @ W + b.",
+            "this is X @ W.T: in this book W has shape (inputs, outputs), "
+            "so Z = X @ W + b.",
             lambda X, W, b: np.asarray(X, float) @ np.asarray(W, float).T + b,
         ),
     ),
@@ -110,7 +120,10 @@ def _gate_judge(gate: str, name: str):
     def judge_value(value) -> tuple[bool, str]:
         numbers = np.asarray(value, dtype=float) if _is_numbers(value) else None
         if numbers is None or numbers.shape != (3,):
-            return False, f"`{name}` should be three numbers (w1, w2, b), got {value!r}."
+            return (
+                False,
+                f"`{name}` should be three numbers (w1, w2, b), got {value!r}.",
+            )
         if not np.all(np.isfinite(numbers)):
             return False, f"`{name}` holds a value that is not finite: {numbers}."
         w1, w2, b = numbers
@@ -121,7 +134,7 @@ def _gate_judge(gate: str, name: str):
         rows = [
             f"x=({x1:g}, {x2:g}): target {t:g}, output {o:.4f}"
             + ("" if ok else "  <- should be " + (">= 0.9" if t == 1 else "<= 0.1"))
-            for (x1, x2), t, o, ok in zip(inputs, targets, outputs, right)
+            for (x1, x2), t, o, ok in zip(inputs, targets, outputs, right, strict=False)
         ]
         return False, (
             f"A sigmoid neuron with (w1, w2, b) = ({w1:g}, {w2:g}, {b:g}) does not yet "

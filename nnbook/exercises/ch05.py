@@ -20,8 +20,13 @@ GRADIENT_STEP = Exercise(
     cases=(
         Case((np.array([1.0, -2.0]), np.array([0.5, 0.5]), 0.1)),
         Case((-1.0, -10.0, 0.25)),  # one weight, as in the chapter's bowl
-        Case((np.array([[0.6, 0.4], [0.2, 0.8]]), np.array([[1.0, -2.0], [0.5, 3.0]]),
-              0.01)),
+        Case(
+            (
+                np.array([[0.6, 0.4], [0.2, 0.8]]),
+                np.array([[1.0, -2.0], [0.5, 3.0]]),
+                0.01,
+            )
+        ),
         Case((np.array([3.0, 4.0]), np.array([1.0, 1.0]), 0.0)),  # lr 0: nothing moves
     ),
     reference=_step,
@@ -67,8 +72,15 @@ QUADRATIC_PATH = Exercise(
     cases=(
         Case((np.array([[4.0]]), np.array([1.5]), np.array([-1.0]), 0.4, 5)),
         Case((_VALLEY, np.array([1.0, 0.5]), np.array([-3.0, 2.0]), 0.05, 10)),
-        Case((np.array([[3.0, 1.0], [1.0, 2.0]]), np.array([0.0, 1.0]),
-              np.array([2.0, -1.0]), 0.3, 6)),
+        Case(
+            (
+                np.array([[3.0, 1.0], [1.0, 2.0]]),
+                np.array([0.0, 1.0]),
+                np.array([2.0, -1.0]),
+                0.3,
+                6,
+            )
+        ),
         Case((_VALLEY, np.array([1.0, 0.5]), np.array([-3.0, 2.0]), 0.21, 8)),
         Case((np.diag([2.0, 5.0]), np.ones(2), np.zeros(2), 0.1, 0)),  # w0 only
     ),
@@ -156,13 +168,25 @@ LINEAR_GRADIENT = Exercise(
     answer="linear_regression_gradient",
     arg_names=("X", "y", "w", "b"),
     cases=(
-        Case((np.array([[0.0], [1.0], [2.0], [4.0]]), np.array([1.0, 2.0, 4.0, 5.0]),
-              np.array([0.5]), 0.0)),
+        Case(
+            (
+                np.array([[0.0], [1.0], [2.0], [4.0]]),
+                np.array([1.0, 2.0, 4.0, 5.0]),
+                np.array([0.5]),
+                0.0,
+            )
+        ),
         Case((_X_RANDOM, _Y_RANDOM, _W_RANDOM, 0.3)),
         Case((np.array([[2.0, -1.0]]), np.array([3.0]), np.array([0.5, 0.5]), 1.0)),
         # at the exact minimiser of the chapter's small data set the gradient is zero
-        Case((np.array([[0.0], [1.0], [2.0], [4.0]]), np.array([1.0, 2.0, 4.0, 5.0]),
-              np.array([36 / 35]), 1.2)),
+        Case(
+            (
+                np.array([[0.0], [1.0], [2.0], [4.0]]),
+                np.array([1.0, 2.0, 4.0, 5.0]),
+                np.array([36 / 35]),
+                1.2,
+            )
+        ),
     ),
     reference=_linear_gradient_reference,
     diagnoses=(
@@ -185,7 +209,7 @@ LINEAR_GRADIENT = Exercise(
 
 def _batches(order, batch_size):
     starts = range(0, len(order), batch_size)
-    return [order[start:start + batch_size] for start in starts]
+    return [order[start : start + batch_size] for start in starts]
 
 
 def _minibatch_indices(n, batch_size, seed):

@@ -52,9 +52,16 @@ from nnbook.grading.sandbox import Limits, detect, limits_dict
 __all__ = ["Limits", "Result", "grade"]
 
 
-def grade(release_path: Path, folder: Path, out: Path, limits: Limits | None = None,
-          jobs: int | None = None, gradescope: bool = False, sandbox: str = "auto",
-          progress: bool = True) -> list[Result]:
+def grade(
+    release_path: Path,
+    folder: Path,
+    out: Path,
+    limits: Limits | None = None,
+    jobs: int | None = None,
+    gradescope: bool = False,
+    sandbox: str = "auto",
+    progress: bool = True,
+) -> list[Result]:
     """Grade every submission in ``folder`` and write the results to ``out``.
 
     This is ``nnbook grade``. Prints the sandbox report at start and a summary at
@@ -69,14 +76,18 @@ def grade(release_path: Path, folder: Path, out: Path, limits: Limits | None = N
         submissions.sort(key=lambda s: s[1] is None or s[1].name != release.path.name)
         submissions = submissions[:1] or [("submission", None, "no notebook found")]
         if found > 1:
-            print(f"nnbook grade: --gradescope expects one submission, found {found};"
-                  " grading the first", file=sys.stderr)
+            print(
+                f"nnbook grade: --gradescope expects one submission, found {found};"
+                " grading the first",
+                file=sys.stderr,
+            )
     box = detect(sandbox)
     print(box.report(limits), file=sys.stderr)
     started = time.monotonic()
     try:
-        results = grade_all(release, submissions, box, limits,
-                            jobs or os.cpu_count() or 1, progress)
+        results = grade_all(
+            release, submissions, box, limits, jobs or os.cpu_count() or 1, progress
+        )
     finally:
         box.close()
     write_all(Path(out), release, results, limits_dict(limits), box.backend, gradescope)

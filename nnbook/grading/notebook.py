@@ -204,7 +204,8 @@ def find_submissions(folder: Path) -> list[tuple[str, Path | None, str]]:
             found.append((entry.stem, entry, ""))
         elif entry.is_dir():
             notebooks = sorted(
-                p for p in entry.rglob("*" + NOTEBOOK_SUFFIX)
+                p
+                for p in entry.rglob("*" + NOTEBOOK_SUFFIX)
                 if p.is_file() and ".ipynb_checkpoints" not in p.parts
             )
             if len(notebooks) == 1:
@@ -219,7 +220,12 @@ def find_submissions(folder: Path) -> list[tuple[str, Path | None, str]]:
         counts[student] = counts.get(student, 0) + 1
     # Two submissions with one name (alice.ipynb and alice/): keep both, told apart.
     return [
-        (f"{student} ({path.relative_to(folder) if path else 'folder'})"
-         if counts[student] > 1 else student, path, problem)
+        (
+            f"{student} ({path.relative_to(folder) if path else 'folder'})"
+            if counts[student] > 1
+            else student,
+            path,
+            problem,
+        )
         for student, path, problem in found
     ]

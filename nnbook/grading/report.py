@@ -18,8 +18,16 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_header(release: Release) -> list[str]:
     """The columns of grades.csv: one per exercise, named by its number."""
-    return ["student", *release.exercises, "total", "max", "status", "reason",
-            "grader_version", "checks_sha256"]
+    return [
+        "student",
+        *release.exercises,
+        "total",
+        "max",
+        "status",
+        "reason",
+        "grader_version",
+        "checks_sha256",
+    ]
 
 
 def csv_row(release: Release, result: Result) -> list[str]:
@@ -29,9 +37,16 @@ def csv_row(release: Release, result: Result) -> list[str]:
     if student.startswith(FORMULA_START):
         student = "'" + student
     points = [str(result.verdicts[n].points) for n in release.exercises]
-    return [student, *points, str(result.points), str(max_points(release)),
-            result.status, "; ".join(result.reasons), nnbook.__version__,
-            release.checks_sha256]
+    return [
+        student,
+        *points,
+        str(result.points),
+        str(max_points(release)),
+        result.status,
+        "; ".join(result.reasons),
+        nnbook.__version__,
+        release.checks_sha256,
+    ]
 
 
 def max_points(release: Release) -> int:
@@ -66,19 +81,31 @@ def feedback_markdown(release: Release, result: Result) -> str:
         lines += [""] + [f"- {note}" for note in result.notes]
     for number in release.exercises:
         verdict = result.verdicts[number]
-        lines += ["", f"## Exercise {number}: {verdict.points} / {verdict.max_points}",
-                  "", "```text", verdict.report()]
+        lines += [
+            "",
+            f"## Exercise {number}: {verdict.points} / {verdict.max_points}",
+            "",
+            "```text",
+            verdict.report(),
+        ]
         lines += [f"  Your answer cell raised {e}" for e in _errors(result, number)]
         lines.append("```")
-    lines += ["", f"Graded by nnbook {nnbook.__version__}, checks sha256 "
-              f"{release.checks_sha256[:16]}.", ""]
+    lines += [
+        "",
+        f"Graded by nnbook {nnbook.__version__}, checks sha256 "
+        f"{release.checks_sha256[:16]}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def _errors(result: Result, number: str) -> list[str]:
     """Errors an answer cell raised, except the stub's own NotImplementedError."""
-    return [e for e in result.cell_errors.get(number, [])
-            if not e.startswith("NotImplementedError")]
+    return [
+        e
+        for e in result.cell_errors.get(number, [])
+        if not e.startswith("NotImplementedError")
+    ]
 
 
 def gradescope_json(release: Release, result: Result) -> dict:
@@ -87,17 +114,21 @@ def gradescope_json(release: Release, result: Result) -> dict:
     tests = []
     for number in release.exercises:
         verdict = result.verdicts[number]
-        output = "\n".join([verdict.report()] + [
-            f"  Your answer cell raised {e}" for e in _errors(result, number)])
-        tests.append({
-            "name": f"Exercise {number}: {verdict.title}",
-            "number": number,
-            "score": verdict.points,
-            "max_score": verdict.max_points,
-            "status": "passed" if verdict.passed else "failed",
-            "output": output,
-            "visibility": "visible",
-        })
+        output = "\n".join(
+            [verdict.report()]
+            + [f"  Your answer cell raised {e}" for e in _errors(result, number)]
+        )
+        tests.append(
+            {
+                "name": f"Exercise {number}: {verdict.title}",
+                "number": number,
+                "score": verdict.points,
+                "max_score": verdict.max_points,
+                "status": "passed" if verdict.passed else "failed",
+                "output": output,
+                "visibility": "visible",
+            }
+        )
     summary = f"Status: {result.status}."
     if result.reasons:
         summary += " " + "; ".join(result.reasons)
@@ -116,13 +147,20 @@ def safe_name(student: str) -> str:
     return name[:100]
 
 
-def write_all(out: Path, release: Release, results: list[Result], limits: dict,
-              sandbox: str, gradescope: bool) -> None:
+def write_all(
+    out: Path,
+    release: Release,
+    results: list[Result],
+    limits: dict,
+    sandbox: str,
+    gradescope: bool,
+) -> None:
     """Write grades.csv, feedback/<student>.md, grading.json and, with
     ``gradescope``, results.json into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "grades.csv").write_text(grades_csv(release, results), encoding="utf-8",
-                                    newline="")
+    (out / "grades.csv").write_text(
+        grades_csv(release, results), encoding="utf-8", newline=""
+    )
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
     used: set[str] = set()
@@ -131,8 +169,9 @@ def write_all(out: Path, release: Release, results: list[Result], limits: dict,
         while name in used:
             name += "_"
         used.add(name)
-        (feedback / f"{name}.md").write_text(feedback_markdown(release, result),
-                                             encoding="utf-8")
+        (feedback / f"{name}.md").write_text(
+            feedback_markdown(release, result), encoding="utf-8"
+        )
     manifest = {
         "grader_version": nnbook.__version__,
         "checks_sha256": release.checks_sha256,
@@ -144,4 +183,5 @@ def write_all(out: Path, release: Release, results: list[Result], limits: dict,
     (out / "grading.json").write_text(json.dumps(manifest, indent=1) + "\n")
     if gradescope and results:
         (out / "results.json").write_text(
-            json.dumps(gradescope_json(release, results[0]), indent=1) + "\n")
+            json.dumps(gradescope_json(release, results[0]), indent=1) + "\n"
+        )

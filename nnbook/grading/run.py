@@ -34,8 +34,15 @@ from nnbook.grading.sandbox import ENV, UID_BASE, Limits, Sandbox
 
 F_SETPIPE_SZ = 1031
 MAX_DEPTH = 64  # the probes nest far less; deeper JSON is refused
-STATUS_ORDER = ("graded", "exited", "crashed", "memory", "timeout", "unreadable",
-                "error")
+STATUS_ORDER = (
+    "graded",
+    "exited",
+    "crashed",
+    "memory",
+    "timeout",
+    "unreadable",
+    "error",
+)
 
 
 @dataclass
@@ -136,16 +143,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def run_worker(sandbox: Sandbox, limits: Limits, cells: list[Cell],
-               answers: dict[int, str], slot: int, budget: float) -> Attempt:
+def run_worker(
+    sandbox: Sandbox,
+    limits: Limits,
+    cells: list[Cell],
+    answers: dict[int, str],
+    slot: int,
+    budget: float,
+) -> Attempt:
     """Run ``cells`` (answers substituted) in one fresh sandboxed worker and
     collect what it reports (used by :func:`grade_one`, i.e. ``nnbook grade``)."""
     attempt = Attempt()
     plan = {
         "sandbox": sandbox.plan(limits, UID_BASE + slot),
         "cells": [
-            {"index": c.index, "id": c.id, "kind": c.kind, "exercise": c.exercise,
-             "source": answers.get(c.index, c.source)}
+            {
+                "index": c.index,
+                "id": c.id,
+                "kind": c.kind,
+                "exercise": c.exercise,
+                "source": answers.get(c.index, c.source),
+            }
             for c in cells
         ],
     }
@@ -160,9 +178,14 @@ def run_worker(sandbox: Sandbox, limits: Limits, cells: list[Cell],
     argv = sandbox.command(sys.executable, worker_module.__file__, limits)
     try:
         process = subprocess.Popen(
-            [*argv, str(write_fd)], stdin=subprocess.PIPE, stdout=out_write,
-            stderr=out_write, pass_fds=(write_fd,), start_new_session=True,
-            env=ENV if wrapped else dict(ENV, HOME=workdir), cwd=workdir,
+            [*argv, str(write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=out_write,
+            stderr=out_write,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            env=ENV if wrapped else dict(ENV, HOME=workdir),
+            cwd=workdir,
         )
     finally:
         os.close(write_fd)
@@ -188,8 +211,9 @@ def run_worker(sandbox: Sandbox, limits: Limits, cells: list[Cell],
 def _death(code: int, attempt: Attempt) -> tuple[str, str]:
     if not attempt.ready:
         tail = attempt.output.decode("utf-8", "replace").strip().splitlines()[-3:]
-        return "error", "the worker failed to start: " + (" | ".join(tail) or
-                                                          f"exit code {code}")
+        return "error", "the worker failed to start: " + (
+            " | ".join(tail) or f"exit code {code}"
+        )
     if code is not None and code > 128:  # unshare / bwrap report a signal this way
         code = 128 - code
     if code == -signal.SIGXCPU:
@@ -203,8 +227,14 @@ def _death(code: int, attempt: Attempt) -> tuple[str, str]:
     return "exited", f"exited (code {code}) without finishing"
 
 
-def _watch(process: subprocess.Popen, read_fd: int, out_read: int, limits: Limits,
-           budget: float, attempt: Attempt) -> None:
+def _watch(
+    process: subprocess.Popen,
+    read_fd: int,
+    out_read: int,
+    limits: Limits,
+    budget: float,
+    attempt: Attempt,
+) -> None:
     start = time.monotonic()
     notebook_deadline = start + budget
     cell_start = start
@@ -219,18 +249,23 @@ def _watch(process: subprocess.Popen, read_fd: int, out_read: int, limits: Limit
     open_fds = 2
     while open_fds:
         now = time.monotonic()
-        cell_deadline = cell_start + limits.cell_seconds if attempt.ready else (
-            start + 60)  # start-up is the grader's cost, not the student's
+        cell_deadline = (
+            cell_start + limits.cell_seconds if attempt.ready else (start + 60)
+        )  # start-up is the grader's cost, not the student's
         deadline = min(cell_deadline, notebook_deadline)
         if now >= deadline:
             if not attempt.ready:
                 attempt.fatal = ("error", "the worker did not start within 60 s")
             elif now >= notebook_deadline:
-                attempt.fatal = ("timeout", "used up the notebook time limit "
-                                 f"({limits.notebook_seconds:g} s)")
+                attempt.fatal = (
+                    "timeout",
+                    f"used up the notebook time limit ({limits.notebook_seconds:g} s)",
+                )
             else:
-                attempt.fatal = ("timeout", "ran longer than the limit of "
-                                 f"{limits.cell_seconds:g} s per cell")
+                attempt.fatal = (
+                    "timeout",
+                    f"ran longer than the limit of {limits.cell_seconds:g} s per cell",
+                )
             return
         for key, _ in selector.select(timeout=deadline - now):
             chunk = os.read(key.fd, 1 << 20)
@@ -299,8 +334,15 @@ def _judge(number: str, data: object) -> Verdict:
         return _failed(number, f"The answer could not be judged ({name}).")
 
 
-def grade_one(release: Release, student: str, path: Path | None, problem: str,
-              sandbox: Sandbox, limits: Limits, slot: int) -> Result:
+def grade_one(
+    release: Release,
+    student: str,
+    path: Path | None,
+    problem: str,
+    sandbox: Sandbox,
+    limits: Limits,
+    slot: int,
+) -> Result:
     """Grade one submission (``nnbook grade``): rebuild, run, judge, retry."""
     result = Result(student, path)
     started = time.monotonic()
@@ -323,14 +365,22 @@ def grade_one(release: Release, student: str, path: Path | None, problem: str,
         if budget <= 0.05:
             for number in undecided:
                 result.verdicts[number] = _failed(
-                    number, "Not graded: the notebook time limit was used up before "
-                    "this exercise ran.")
-            result.worsen("timeout", f"exercise {', '.join(undecided)}: not run, the "
-                          f"notebook time limit ({limits.notebook_seconds:g} s) was "
-                          "used up")
+                    number,
+                    "Not graded: the notebook time limit was used up before "
+                    "this exercise ran.",
+                )
+            result.worsen(
+                "timeout",
+                f"exercise {', '.join(undecided)}: not run, the "
+                f"notebook time limit ({limits.notebook_seconds:g} s) was "
+                "used up",
+            )
             break
-        run = [c for c in release.cells if c.index not in skip and
-               (c.kind != "check" or c.exercise in undecided)]
+        run = [
+            c
+            for c in release.cells
+            if c.index not in skip and (c.kind != "check" or c.exercise in undecided)
+        ]
         attempt = run_worker(sandbox, limits, run, answers, slot, budget)
         for index, error in attempt.errors.items():
             cell = cells.get(index)
@@ -340,39 +390,56 @@ def grade_one(release: Release, student: str, path: Path | None, problem: str,
                     result.cell_errors[cell.exercise].append(error)
         for number, (index, data) in attempt.probes.items():
             cell = cells.get(index) if type(index) is int else None
-            if (number in undecided and cell is not None and cell.kind == "check"
-                    and cell.exercise == number):
+            if (
+                number in undecided
+                and cell is not None
+                and cell.kind == "check"
+                and cell.exercise == number
+            ):
                 result.verdicts[number] = _judge(number, data)
         if attempt.done or attempt.fatal is None:
             for number in release.exercises:
                 if number not in result.verdicts:
                     result.verdicts[number] = _failed(
-                        number, "No result came back from the check cell.")
+                        number, "No result came back from the check cell."
+                    )
             break
         status, reason = attempt.fatal
         cell = cells.get(attempt.last_cell) if attempt.last_cell is not None else None
-        if status == "error" or cell is None or cell.exercise is None or (
-                cell.exercise in result.verdicts):
+        if (
+            status == "error"
+            or cell is None
+            or cell.exercise is None
+            or (cell.exercise in result.verdicts)
+        ):
             where = f"cell {cell.id}" if cell else "the notebook"
             result.worsen(status, f"{where} {reason}")
             for number in release.exercises:
                 if number not in result.verdicts:
                     result.verdicts[number] = _failed(
-                        number, f"Not graded: {where} {reason}.")
+                        number, f"Not graded: {where} {reason}."
+                    )
             break
-        where = ("answer cell" if cell.kind == "answer"
-                 else "check (calling your answer)")
+        where = (
+            "answer cell" if cell.kind == "answer" else "check (calling your answer)"
+        )
         result.worsen(status, f"exercise {cell.exercise}: its {where} {reason}")
         result.verdicts[cell.exercise] = _failed(
-            cell.exercise, f"0 points: your {where} {reason}.")
+            cell.exercise, f"0 points: your {where} {reason}."
+        )
         skip.add(cell.index)
     result.seconds = time.monotonic() - started
     return result
 
 
-def grade_all(release: Release, submissions: list[tuple[str, Path | None, str]],
-              sandbox: Sandbox, limits: Limits, jobs: int,
-              progress: bool = True) -> list[Result]:
+def grade_all(
+    release: Release,
+    submissions: list[tuple[str, Path | None, str]],
+    sandbox: Sandbox,
+    limits: Limits,
+    jobs: int,
+    progress: bool = True,
+) -> list[Result]:
     """Grade every submission, ``jobs`` at a time, each in its own sandbox
     (``nnbook grade``). A progress bar goes to stderr. Results keep input order."""
     slots: queue.Queue[int] = queue.Queue()
@@ -397,8 +464,12 @@ def grade_all(release: Release, submissions: list[tuple[str, Path | None, str]],
         if progress:
             width = 30
             filled = width * finished // max(total, 1)
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{total}",
-                  end="" if finished < total else "\n", file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{total}",
+                end="" if finished < total else "\n",
+                file=sys.stderr,
+                flush=True,
+            )
 
     results: list[Result | None] = [None] * total
     bar()

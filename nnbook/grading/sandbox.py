@@ -130,10 +130,22 @@ class Sandbox:
 
 def runtime_paths() -> list[str]:
     """The host paths a worker needs, all mounted read-only: Python and nnbook."""
-    paths = ["/usr", "/bin", "/lib", "/lib64", "/sbin", sys.base_prefix, sys.prefix,
-             str(Path(nnbook.__file__).parent)]
-    paths += ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-              "/etc/localtime"]
+    paths = [
+        "/usr",
+        "/bin",
+        "/lib",
+        "/lib64",
+        "/sbin",
+        sys.base_prefix,
+        sys.prefix,
+        str(Path(nnbook.__file__).parent),
+    ]
+    paths += [
+        "/etc/ld.so.cache",
+        "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d",
+        "/etc/localtime",
+    ]
     return [p for p in dict.fromkeys(paths) if os.path.lexists(p)]
 
 
@@ -141,16 +153,36 @@ def unshare_args() -> list[str]:
     """util-linux unshare options: new pid, mount, network, IPC and UTS namespaces
     (and a user namespace when not root); the worker builds the filesystem."""
     user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    return [shutil.which("unshare") or "unshare", *user, "--mount", "--pid", "--net",
-            "--ipc", "--uts", "--fork", "--kill-child"]
+    return [
+        shutil.which("unshare") or "unshare",
+        *user,
+        "--mount",
+        "--pid",
+        "--net",
+        "--ipc",
+        "--uts",
+        "--fork",
+        "--kill-child",
+    ]
 
 
 def bwrap_args(disk: int) -> list[str]:
     """bubblewrap options: namespaces, the read-only runtime and two tmpfs of
     ``disk`` bytes (home and /tmp)."""
-    args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent",
-            "--new-session", "--proc", "/proc", "--dev", "/dev"]
+    args = [
+        "bwrap",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     made: set[str] = {"/"}
     for path in runtime_paths():
         for parent in reversed(Path(path).parents):

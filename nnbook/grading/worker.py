@@ -36,11 +36,19 @@ def _check(result: int, what: str) -> None:
         raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _mount(source: str | None, target: str, kind: str | None, flags: int,
-           data: str | None = None) -> None:
+def _mount(
+    source: str | None,
+    target: str,
+    kind: str | None,
+    flags: int,
+    data: str | None = None,
+) -> None:
     _check(
-        _libc.mount(*(s.encode() if s else None for s in (source, target, kind)),
-                    ctypes.c_ulong(flags), data.encode() if data else None),
+        _libc.mount(
+            *(s.encode() if s else None for s in (source, target, kind)),
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
         f"mount {target}",
     )
 
@@ -73,11 +81,17 @@ def build_root(plan: dict) -> None:
         _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
     size = plan["disk"]
     os.makedirs(root + "/tmp")
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={size},mode=1777")
+    _mount(
+        "tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777"
+    )
     os.makedirs(root + plan["home"])
-    _mount("tmpfs", root + plan["home"], "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={size},mode=0700")
+    _mount(
+        "tmpfs",
+        root + plan["home"],
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={size},mode=0700",
+    )
     os.chdir(root)
     number = SYS_PIVOT_ROOT.get(os.uname().machine)
     if number is not None:
@@ -171,7 +185,7 @@ def main() -> None:
             exit_now(0)
         data = (dumps(message) + "\n").encode()
         while data:
-            data = data[write(result_fd, data):]
+            data = data[write(result_fd, data) :]
 
     namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
     sys.stdin = open(os.devnull)
@@ -183,22 +197,46 @@ def main() -> None:
             if cell["kind"] == "check":
                 data = probe(exercises[cell["exercise"]], namespace)
                 try:
-                    send({"event": "probe", "index": index,
-                          "exercise": cell["exercise"], "data": data})
+                    send(
+                        {
+                            "event": "probe",
+                            "index": index,
+                            "exercise": cell["exercise"],
+                            "data": data,
+                        }
+                    )
                 except (TypeError, ValueError):
-                    send({"event": "probe", "index": index,
-                          "exercise": cell["exercise"], "data": None})
+                    send(
+                        {
+                            "event": "probe",
+                            "index": index,
+                            "exercise": cell["exercise"],
+                            "data": None,
+                        }
+                    )
             else:
                 exec(compile_cell(cell["source"], f"<cell {cell['id']}>"), namespace)
         except MemoryError as error:
-            send({"event": "fatal", "index": index, "kind": "memory",
-                  "error": describe_error(error)})
+            send(
+                {
+                    "event": "fatal",
+                    "index": index,
+                    "kind": "memory",
+                    "error": describe_error(error),
+                }
+            )
             exit_now(3)
         except Exception as error:
             send({"event": "error", "index": index, "error": describe_error(error)})
         except BaseException as error:  # sys.exit(), KeyboardInterrupt, ...
-            send({"event": "fatal", "index": index, "kind": "exit",
-                  "error": describe_error(error)})
+            send(
+                {
+                    "event": "fatal",
+                    "index": index,
+                    "kind": "exit",
+                    "error": describe_error(error),
+                }
+            )
             exit_now(3)
         if getpid() != me:
             exit_now(0)
