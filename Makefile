@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test release sandbox clean
+.PHONY: book test release sandbox clean bench
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ release: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# The speed table (build, chapters on 1 CPU, sliders, grading, page weight); not
+# part of `make test`. BENCH_ARGS=--quick for a smoke test. Writes _build/bench/.
+bench: $(STAMP) $(NODE_STAMP) sandbox
+	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -3,70 +3,245 @@
 Usage (from the repository root, after `make book` or `make test` set up .venv):
 
     .venv/bin/python bench/slider_callback.py [book/01_neurons.ipynb ...] [--moves 60]
+        [--baseline-moves 20]
 
 For each chapter it starts a kernel, runs the notebook's cells, finds every live
 figure the chapter made, and then, inside that kernel, moves each slider through
 its range the way a reader's drag does: setting the ipywidgets slider's value,
 which runs the observer, the chapter's update function and the PNG render that
 the image widget shows. It prints the median and 95th percentile per figure.
+
+With ``--baseline-moves N`` it also times, in the same kernel and interleaved with
+those moves, the common pattern the live figures replace: ``ipywidgets.interactive``
+around a function that rebuilds the same chapter figure from scratch (the code of
+the chapter cell that made it, from its ``fig = ...`` line on) and shows it with
+``plt.show()``, which the inline backend renders with ``bbox_inches="tight"``.
+
 This is a benchmark, not a test: it asserts nothing and its numbers depend on the
-machine.
+machine. ``python -m bench`` (bench/run.py) reuses these functions.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
+import time
 from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Runs inside the kernel after the chapter: time real widget value changes.
-PROBE = r"""
-import json as _json, time as _time
-import numpy as _np
-from nnbook.sliders import LiveFigure as _LiveFigure
-_results = []
-_seen = set()
-for _name, _obj in list(globals().items()):
-    # Out[] history entries (_12) are aliases of the named figures
-    if not isinstance(_obj, _LiveFigure) or _name.startswith("_") or id(_obj) in _seen:
-        continue
-    _seen.add(id(_obj))
-    _times = []
-    for _slider_name, _control in _obj.controls.items():
-        _spec = _obj.sliders[_slider_name]
-        _values = _np.linspace(_spec.min, _spec.max, {moves})
-        for _v in _values:
-            _v = round(float(_v) / _spec.step) * _spec.step
-            _start = _time.perf_counter()
-            _control.value = _v
-            _times.append(_time.perf_counter() - _start)
-        _control.value = _spec.value
-    _ms = _np.array(_times) * 1000
-    _results.append({{"figure": _name, "moves": len(_ms),
-                      "median_ms": float(_np.median(_ms)),
-                      "p95_ms": float(_np.percentile(_ms, 95))}})
-print("BENCH" + _json.dumps(_results))
+# Runs inside the kernel after the chapter: the functions below do the timing.
+PROBE = """
+import json as _json, sys as _sys
+_sys.path.insert(0, {root!r})
+from bench.slider_callback import time_live_figures as _time_live_figures
+print("BENCH" + _json.dumps(_time_live_figures(globals(), {moves}, {cells!r},
+                                               {baseline_moves})))
 """
 
 
-def time_chapter(path: Path, moves: int) -> list[dict]:
+# -- inside the kernel --------------------------------------------------------
+
+
+def slider_values(spec, moves: int) -> list[float]:
+    """Up to ``moves`` distinct values across a slider's range, on its step grid,
+    in order, as a drag gives (a repeated value would fire no change at all)."""
+    import numpy as np
+
+    values = np.linspace(spec.min, spec.max, moves)
+    return list(dict.fromkeys(round(float(v) / spec.step) * spec.step for v in values))
+
+
+def percentiles(times_s: list[float]) -> dict:
+    """Median and 95th percentile of ``times_s`` (seconds), in milliseconds."""
+    import numpy as np
+
+    ms = np.asarray(times_s) * 1000
+    return {
+        "moves": int(len(ms)),
+        "median_ms": float(np.median(ms)),
+        "p95_ms": float(np.percentile(ms, 95)),
+    }
+
+
+def replot_function(source: str, namespace: dict):
+    """The interact-style baseline for one live figure: ``replot(**values)``.
+
+    ``source`` is the chapter cell that built the figure. Its statements before
+    the first one that assigns ``fig`` prepare data and run once, here; the rest
+    (figure creation, artists, the ``update`` function) runs from scratch on every
+    call, with ``live_figure(fig, update, ...)`` replaced by ``update(**values)``,
+    and ends with ``plt.show()``: what a chapter written with ``interact`` does.
+    """
+    import matplotlib.pyplot as plt
+
+    body = ast.parse(source).body
+    while body and isinstance(body[-1], ast.Expr):  # the cell's display line
+        body = body[:-1]
+    start = next((i for i, node in enumerate(body) if _assigns(node, "fig")), 0)
+    setup = compile(ast.Module(body[:start], type_ignores=[]), "<setup>", "exec")
+    figure = compile(ast.Module(body[start:], type_ignores=[]), "<replot>", "exec")
+    base = dict(namespace)  # a copy: the chapter's own variables stay untouched
+    exec(setup, base)
+
+    def replot(**values):
+        scope = dict(base)
+        scope["live_figure"] = lambda fig, update, *args, **kwargs: update(**values)
+        exec(figure, scope)
+        show()
+
+    def show():
+        if "inline" in plt.get_backend():
+            plt.show()  # display(fig): print_figure(fig, "png", bbox_inches="tight")
+        else:  # outside a kernel (tests): the same call the inline backend makes
+            from IPython.core.pylabtools import print_figure
+
+            for number in plt.get_fignums():
+                print_figure(plt.figure(number), "png", bbox_inches="tight")
+            plt.close("all")
+
+    return replot
+
+
+def _assigns(node: ast.stmt, name: str) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    return any(
+        isinstance(n, ast.Name) and n.id == name
+        for target in targets
+        for n in ast.walk(target)
+    )
+
+
+def time_live_figures(
+    namespace: dict, moves: int, cells: dict | None = None, baseline_moves: int = 0
+) -> list[dict]:
+    """Time every live figure in ``namespace`` (a kernel's ``globals()``).
+
+    Each slider is set to ``moves`` values across its range, through the
+    ipywidgets control, so the timing covers the observer, the update function,
+    the render and the widget message. With ``baseline_moves`` and the figure's
+    cell source in ``cells`` (name -> source), an ``ipywidgets.interactive`` built
+    on :func:`replot_function` is moved too, every few of those moves, in the
+    same loop so that both see the same machine load. One dict per figure.
+    """
+    import ipywidgets as widgets
+
+    from nnbook.sliders import LiveFigure
+
+    cells = cells or {}
+    results = []
+    seen: set[int] = set()
+    for name, obj in list(namespace.items()):
+        # Out[] history entries (_12) are aliases of the named figures
+        if not isinstance(obj, LiveFigure) or name.startswith("_") or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        baseline = None
+        if baseline_moves and name in cells:
+            replot = replot_function(cells[name], namespace)
+            controls = {
+                slider: widgets.FloatSlider(
+                    value=spec.value, min=spec.min, max=spec.max, step=spec.step
+                )
+                for slider, spec in obj.sliders.items()
+            }
+            baseline = widgets.interactive(replot, **controls)
+            knobs = {w._kwarg: w for w in baseline.kwargs_widgets}
+        ours, theirs = [], []
+        total = moves * len(obj.controls)
+        every = max(1, total // baseline_moves) if baseline else 0
+        count = 0
+        for slider, control in obj.controls.items():
+            spec = obj.sliders[slider]
+            for value in slider_values(spec, moves):
+                if value == control.value:
+                    continue
+                start = time.perf_counter()
+                control.value = value
+                ours.append(time.perf_counter() - start)
+                if baseline is not None and count % every == 0:
+                    start = time.perf_counter()
+                    knobs[slider].value = value
+                    theirs.append(time.perf_counter() - start)
+                count += 1
+            control.value = spec.value
+            if baseline is not None:
+                knobs[slider].value = spec.value
+        row = {"figure": name, "sliders": len(obj.controls), **percentiles(ours)}
+        if theirs:
+            row["baseline"] = percentiles(theirs)
+            row["baseline"]["pattern"] = (
+                "ipywidgets.interactive + rebuild figure + plt.show() "
+                f"(backend {_backend()})"
+            )
+            baseline.close()
+        results.append(row)
+    return results
+
+
+def _backend() -> str:
+    import matplotlib
+
+    return matplotlib.get_backend().rsplit(".", 1)[-1]
+
+
+# -- outside the kernel -------------------------------------------------------
+
+
+def figure_cells(notebook) -> dict[str, str]:
+    """Name -> source of each cell that assigns ``name = live_figure(...)``."""
+    cells = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "live_figure" not in cell.source:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "id", None) == "live_figure"
+            ):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        cells[target.id] = cell.source
+    return cells
+
+
+def time_chapter(
+    path: Path, moves: int, baseline_moves: int = 0, timeout: int = 900
+) -> list[dict]:
+    """Run the chapter in a fresh kernel, then time its sliders there."""
+    import nbformat
+    from nbclient import NotebookClient
+
     notebook = nbformat.read(path, as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(PROBE.format(moves=moves)))
+    probe = PROBE.format(
+        root=str(ROOT),
+        moves=moves,
+        cells=figure_cells(notebook),
+        baseline_moves=baseline_moves,
+    )
+    notebook.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(
-        notebook, timeout=600, kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(Path(path).parent)}},
     )
     client.execute()
-    for output in notebook.cells[-1].outputs:
-        text = output.get("text", "")
-        if text.startswith("BENCH"):
-            return json.loads(text[len("BENCH"):])
+    text = "".join(
+        o.get("text", "")
+        for o in notebook.cells[-1].outputs
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
+    for line in text.splitlines():
+        if line.startswith("BENCH"):
+            return json.loads(line[len("BENCH") :])
     raise RuntimeError(f"{path}: the timing cell printed nothing")
 
 
@@ -74,15 +249,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--moves", type=int, default=60, help="values per slider")
+    parser.add_argument(
+        "--baseline-moves",
+        type=int,
+        default=0,
+        help="interact + re-plot changes per figure (0: none)",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-    print(f"{'chapter':<28} {'figure':<24} {'moves':>6} {'median ms':>10} {'p95 ms':>8}")
+    print(
+        f"{'chapter':<28} {'figure':<24} {'moves':>6} {'median ms':>10} {'p95 ms':>8}"
+        + (f" {'re-plot median ms':>18} {'ratio':>6}" if args.baseline_moves else "")
+    )
     for path in paths:
-        for row in time_chapter(path, args.moves):
-            print(
+        for row in time_chapter(path, args.moves, args.baseline_moves):
+            line = (
                 f"{path.stem:<28} {row['figure']:<24} {row['moves']:>6} "
                 f"{row['median_ms']:>10.1f} {row['p95_ms']:>8.1f}"
             )
+            if "baseline" in row:
+                base = row["baseline"]["median_ms"]
+                line += f" {base:>18.1f} {base / row['median_ms']:>6.1f}"
+            print(line)
     return 0
 
 
