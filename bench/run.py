@@ -2,7 +2,7 @@
 
 Usage (from the repository root; ``make bench`` runs the first line)::
 
-    .venv/bin/python -m bench                      # everything (about 15-25 min)
+    .venv/bin/python -m bench                      # everything (8-10 min on 2 cores)
     .venv/bin/python -m bench --quick              # smoke test: 1 run, a subset
     .venv/bin/python -m bench --only sliders,grading --reps 5
 

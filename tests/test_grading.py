@@ -429,3 +429,15 @@ def test_a_crashing_worker_fails_only_that_exercise(
     row = next(csv.DictReader(open(tmp_path / "o" / "grades.csv", newline="")))
     assert (row["1.2"], row["total"], row["status"]) == ("0", "9", "crashed")
     assert "SIGSEGV" in row["reason"]
+
+
+def test_bwrap_mounts_scratch_space_before_the_runtime_so_a_clone_in_tmp_works():
+    # A tmpfs mounted on /tmp after the runtime's binds would hide a checkout
+    # (and its .venv) that lives under /tmp, as CI's fresh clones may.
+    from nnbook.grading.sandbox import bwrap_args
+
+    args = bwrap_args(1 << 20)
+    first_bind = min(i for i, a in enumerate(args) if a in ("--ro-bind", "--symlink"))
+    tmpfs_targets = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
+    assert "/tmp" in tmpfs_targets
+    assert max(i for i, a in enumerate(args) if a == "--tmpfs") < first_bind

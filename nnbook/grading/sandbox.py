@@ -183,7 +183,12 @@ def bwrap_args(disk: int) -> list[str]:
         "--dev",
         "/dev",
     ]
-    made: set[str] = {"/"}
+    # The scratch tmpfs come first: the runtime may itself live under /tmp (a
+    # clone there), and a tmpfs mounted after its bind would hide it.
+    args += ["--size", str(disk), "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--perms", "0755", "--dir", "/home"]
+    args += ["--size", str(disk), "--perms", "0700", "--tmpfs", HOME]
+    made: set[str] = {"/", "/tmp", "/home", HOME}
     for path in runtime_paths():
         for parent in reversed(Path(path).parents):
             if str(parent) not in made:
@@ -194,9 +199,6 @@ def bwrap_args(disk: int) -> list[str]:
         else:
             args += ["--ro-bind", path, path]
         made.add(path)
-    args += ["--size", str(disk), "--perms", "1777", "--tmpfs", "/tmp"]
-    args += ["--perms", "0755", "--dir", "/home"]
-    args += ["--size", str(disk), "--perms", "0700", "--tmpfs", HOME]
     return args + ["--chdir", "/"]
 
 

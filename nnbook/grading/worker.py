@@ -71,14 +71,7 @@ def build_root(plan: dict) -> None:
     """unshare backend: a new root holding only the runtime, then ``pivot_root``."""
     root = plan["root"]
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
-    for path in plan["binds"]:
-        _bind(root, path)
-    os.makedirs(root + "/proc")
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(root + "/dev")
-    for name in ("null", "zero", "full", "random", "urandom"):
-        open(f"{root}/dev/{name}", "w").close()
-        _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
+    # Scratch tmpfs before the binds: a runtime under /tmp must stay visible.
     size = plan["disk"]
     os.makedirs(root + "/tmp")
     _mount(
@@ -92,6 +85,14 @@ def build_root(plan: dict) -> None:
         MS_NOSUID | MS_NODEV,
         f"size={size},mode=0700",
     )
+    for path in plan["binds"]:
+        _bind(root, path)
+    os.makedirs(root + "/proc")
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/dev")
+    for name in ("null", "zero", "full", "random", "urandom"):
+        open(f"{root}/dev/{name}", "w").close()
+        _mount(f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
     os.chdir(root)
     number = SYS_PIVOT_ROOT.get(os.uname().machine)
     if number is not None:
