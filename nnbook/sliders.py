@@ -46,13 +46,6 @@ class Slider:
         return np.round(np.linspace(self.min, self.max, count), 10)
 
 
-def render_png(fig) -> bytes:
-    """The figure as PNG bytes, with no timestamp so equal figures give equal bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
 class FigureRenderer:
     """Renders a figure to PNG again and again, redrawing only what changed.
 
@@ -94,8 +87,8 @@ class FigureRenderer:
                 if not isinstance(child, maxis.Axis):
                     yield child
 
-    def render(self, level: int = 1) -> bytes:
-        """PNG bytes of the figure as it is now; ``level`` is the zlib compression."""
+    def draw(self) -> None:
+        """Bring the canvas up to date with the figure, redrawing what changed."""
         changed = self._changed_units()
         if self.background is None or changed is None or not changed <= set(self.layer):
             self._full_draw(changed or set())
@@ -103,15 +96,23 @@ class FigureRenderer:
             self.canvas.restore_region(self.background)
             for artist in self.layer:
                 self.fig.draw_artist(artist)
-        return self._encode(level)
 
-    def _encode(self, level: int) -> bytes:
+    def pixels(self) -> np.ndarray:
+        """The canvas as it was last drawn: RGB, shape (height, width, 3)."""
+        return np.asarray(self.canvas.buffer_rgba())[..., :3]  # opaque: drop alpha
+
+    def png(self, level: int = 1) -> bytes:
+        """The canvas as last drawn, as PNG; ``level`` is the zlib compression."""
         from PIL import Image
 
-        pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]  # opaque: drop alpha
         buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, format="png", compress_level=level)
+        Image.fromarray(self.pixels()).save(buffer, format="png", compress_level=level)
         return buffer.getvalue()
+
+    def render(self, level: int = 1) -> bytes:
+        """:meth:`draw`, then :meth:`png`."""
+        self.draw()
+        return self.png(level)
 
     def _containers(self):
         return [self.fig, *self.fig.axes]
@@ -193,17 +194,15 @@ class LiveFigure:
         # every slider move would cost more than the redraw itself.
         fig.canvas.draw()
         fig.set_layout_engine("none")
-        plt.close(
-            fig
-        )  # the widget shows the figure; keep the inline backend from adding a copy
+        # The widget shows the figure; keep the inline backend from adding a copy.
+        plt.close(fig)
         self.renderer = FigureRenderer(fig)
-        self.renderer.render()
+        self.renderer.draw()
         # Run the update once more so the renderer learns which artists it moves.
-        self.renderer.mark_clean()
-        update(**self.values)
+        self.redraw(self.values)
 
         self._syncing = False
-        self.image = widgets.Image(value=self.renderer.render(level=6), format="png")
+        self.image = widgets.Image(value=self.renderer.png(level=6), format="png")
         self.image.layout.max_width = "100%"
         self.controls = {}
         for name, s in self.sliders.items():
@@ -228,6 +227,16 @@ class LiveFigure:
         if not self._syncing:
             self.set(**{change["owner"].description: change["new"]})
 
+    def redraw(self, values: Mapping[str, float]) -> None:
+        """Run the figure's update with ``values`` and redraw what it changed.
+
+        Leaves the widget alone: :meth:`set` and the static frames
+        (:mod:`nnbook.static_sliders`) both build on it.
+        """
+        self.renderer.mark_clean()
+        self.update(**values)
+        self.renderer.draw()
+
     def set(self, **values: float) -> bytes:
         """Move sliders to ``values``, redraw, and return the figure's PNG bytes."""
         unknown = set(values) - set(self.sliders)
@@ -237,9 +246,8 @@ class LiveFigure:
                 f"this figure has {list(self.sliders)}"
             )
         self.values.update({name: float(v) for name, v in values.items()})
-        self.renderer.mark_clean()
-        self.update(**self.values)
-        png = self.renderer.render()
+        self.redraw(self.values)
+        png = self.renderer.png()
         self.image.value = png
         self._syncing = True  # moving the controls from code must not redraw again
         try:

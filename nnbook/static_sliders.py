@@ -1,6 +1,7 @@
 """Sliders that still move in the built HTML book, with no kernel behind them.
 
-When the book is built (``make book`` sets ``NNBOOK_STATIC_FRAMES=1``), a live
+When the book is built (the Sphinx extension :mod:`nnbook.offline` sets
+``NNBOOK_STATIC_FRAMES=1`` for HTML builds), a live
 figure (:mod:`nnbook.sliders`) also offers a ``text/html`` rendering: the figure
 precomputed over a few values of each slider, native ``<input type="range">``
 controls, and a few lines of JavaScript that swap in the matching frame. The
@@ -86,19 +87,18 @@ def slider_values(slider, count: int, current: float) -> list[float]:
     return values
 
 
-def compact_png(png: bytes) -> bytes:
-    """The same picture as a palette PNG: lossless-looking, several times smaller."""
+def palette_png(pixels: np.ndarray) -> bytes:
+    """RGB pixels as a palette PNG: lossless-looking, several times smaller."""
     from PIL import Image
 
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    palette = image.quantize(
+    palette = Image.fromarray(pixels).quantize(
         colors=PALETTE_COLORS,
         method=Image.Quantize.FASTOCTREE,
         dither=Image.Dither.NONE,
     )
     buffer = io.BytesIO()
     palette.save(buffer, format="png", compress_level=6)
-    return buffer.getvalue() if len(buffer.getvalue()) < len(png) else png
+    return buffer.getvalue()
 
 
 def _nearest(values: list[float], value: float) -> int:
@@ -142,18 +142,15 @@ def _frames(live, combos):
     size = 0
     try:
         for combination in combos:
-            live.renderer.mark_clean()
-            live.update(**dict(zip(names, combination, strict=True)))
-            png = compact_png(live.renderer.render())
+            live.redraw(dict(zip(names, combination, strict=True)))
+            png = palette_png(live.renderer.pixels())
             if png not in seen:
                 seen[png] = len(frames)
                 frames.append("data:image/png;base64," + base64.b64encode(png).decode())
                 size += len(frames[-1])
             numbers.append(seen[png])
     finally:  # leave the figure as the sliders say, for the widget
-        live.renderer.mark_clean()
-        live.update(**live.values)
-        live.renderer.render()
+        live.redraw(live.values)
     return frames, numbers, size
 
 

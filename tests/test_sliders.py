@@ -108,7 +108,7 @@ def full_draw_pixels(live):
     from PIL import Image
 
     live.renderer.canvas.draw()
-    return np.asarray(Image.open(io.BytesIO(live.renderer._encode(1)))).astype(int)
+    return np.asarray(Image.open(io.BytesIO(live.renderer.png(1)))).astype(int)
 
 
 def png_pixels(png):
