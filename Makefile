@@ -21,9 +21,8 @@ NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
-# NNBOOK_STATIC_FRAMES=1: live figures add precomputed frames that move in the HTML.
 book: $(STAMP) $(NODE_STAMP)
-	NNBOOK_STATIC_FRAMES=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: book sandbox
 	$(BIN)/python -m pytest tests book solutions --nbval --nbval-current-env

@@ -70,28 +70,6 @@ def copy_sources(dest: Path, root: Path = ROOT) -> Path:
     return dest
 
 
-def exclude_node_modules(config: Path) -> bool:
-    """Add ``node_modules`` to the copy's ``exclude_patterns`` if it is missing.
-
-    Without it Sphinx walks all of node_modules looking for sources and, with
-    ``--warningiserror``, fails on the Markdown files it finds there. Returns
-    whether the copy had to be changed (the report says so: the real
-    ``_config.yml`` needs the same line).
-    """
-    text = config.read_text()
-    if re.search(r"^\s*-\s*[\"']?node_modules", text, re.MULTILINE):
-        return False
-    text, count = re.subn(
-        r"^exclude_patterns:\n",
-        "exclude_patterns:\n  - node_modules\n",
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
-    config.write_text(text)
-    return bool(count)
-
-
 def build_command(source: Path, out: Path) -> list[str]:
     """``make book``'s command, with the output in ``out``."""
     return [
@@ -111,7 +89,6 @@ def run_build(source: Path, out: Path, log: Path) -> dict:
     # an edit made elsewhere during the benchmark cannot change what is built.
     env = dict(
         os.environ,
-        NNBOOK_STATIC_FRAMES="1",
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONPATH=os.pathsep.join(
             p for p in [str(source), os.environ.get("PYTHONPATH", "")] if p
@@ -158,7 +135,6 @@ def time_builds(
     ``toc_files`` (quick mode) keeps only those chapters in the copy's ``_toc.yml``.
     """
     source = copy_sources(workdir / "src")
-    patched = exclude_node_modules(source / "_config.yml")
     if toc_files is not None:
         trim_toc(source / "_toc.yml", toc_files)
     out = workdir / "out"
@@ -184,7 +160,6 @@ def time_builds(
         "incremental_seconds": statistics.median(r["seconds"] for r in incremental),
         "clean_runs": clean,
         "incremental_runs": incremental,
-        "config_patched": "node_modules added to exclude_patterns" if patched else "",
         "edited_chapter": chapter,
         "site": str(out / "_build" / "html"),
         "failed": [r["log"] for r in clean + incremental if r["exit_code"] != 0],

@@ -160,7 +160,7 @@ def build_rows(ctx: dict) -> list[Row]:
     scope = (
         "whole book" if toc is None else "quick: chapters 0 and " + ctx["edit_chapter"]
     )
-    note = f"{scope}, {ctx['cores']} cores, NNBOOK_STATIC_FRAMES=1 as make book"
+    note = f"{scope}, {ctx['cores']} cores, static frames on, as make book"
     if result["failed"]:  # keep the logs to read
         if workdir in ctx["cleanup"]:
             ctx["cleanup"].remove(workdir)
