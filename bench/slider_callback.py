@@ -89,18 +89,20 @@ def replot_function(source: str, namespace: dict):
     def replot(**values):
         scope = dict(base)
         scope["live_figure"] = lambda fig, update, *args, **kwargs: update(**values)
+        before = set(plt.get_fignums())
         exec(figure, scope)
-        show()
+        show([n for n in plt.get_fignums() if n not in before])
 
-    def show():
+    def show(new_figures):
         if "inline" in plt.get_backend():
             plt.show()  # display(fig): print_figure(fig, "png", bbox_inches="tight")
-        else:  # outside a kernel (tests): the same call the inline backend makes
+        else:  # outside a kernel (tests): the same call the inline backend makes,
+            # on the figures this re-plot made and no others
             from IPython.core.pylabtools import print_figure
 
-            for number in plt.get_fignums():
+            for number in new_figures:
                 print_figure(plt.figure(number), "png", bbox_inches="tight")
-            plt.close("all")
+                plt.close(number)
 
     return replot
 
