@@ -26,6 +26,20 @@ def relu(z):
     return np.maximum(z, 0.0)
 
 
+def boundary_line(w1, w2, b, edge):
+    """Ends of the boundary w1*x1 + w2*x2 + b = 0 (chapter 1, Neurons and weights).
+
+    ``edge`` holds the two ends of the plotted square's side. The line is solved
+    for the input with the larger weight, so it never divides by a tiny number;
+    with both weights zero there is no boundary, and the lists are empty.
+    """
+    if abs(w2) >= abs(w1) and w2 != 0:
+        return edge, -(w1 * edge + b) / w2
+    if w1 != 0:
+        return -(w2 * edge + b) / w1, edge
+    return [], []
+
+
 def softmax(z, axis=-1):
     """Softmax along ``axis`` (chapter 3, Activation functions).
 
