@@ -31,8 +31,6 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = "01_neurons"
-RELEASE = ROOT / "exercises" / f"{CHAPTER}.ipynb"
-SOLUTION = ROOT / "solutions" / f"{CHAPTER}.ipynb"
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 # What the baseline kernels get: one BLAS thread each, as the grader's workers.
 ONE_THREAD = {

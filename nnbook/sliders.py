@@ -109,11 +109,6 @@ class FigureRenderer:
         Image.fromarray(self.pixels()).save(buffer, format="png", compress_level=level)
         return buffer.getvalue()
 
-    def render(self, level: int = 1) -> bytes:
-        """:meth:`draw`, then :meth:`png`."""
-        self.draw()
-        return self.png(level)
-
     def _containers(self):
         return [self.fig, *self.fig.axes]
 

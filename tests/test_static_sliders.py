@@ -67,6 +67,6 @@ def test_every_slider_has_labelled_range_input_and_changes_the_frame(count, mode
 
 def test_the_figure_is_left_as_the_sliders_say():
     live = line_figure(["w", "b"])
-    before = live.renderer.render()
+    before = live.set()
     static_sliders.static_html(live)
-    assert live.renderer.render() == before
+    assert live.set() == before
