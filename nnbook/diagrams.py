@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle
 
-from nnbook.style import COLORS
+from nnbook.style import COLORS, MIN_FONT_SIZE
 
 
 def draw_network(
@@ -58,7 +58,7 @@ def draw_network(
                         label,
                         ha="center",
                         va="bottom",
-                        fontsize=9,
+                        fontsize=MIN_FONT_SIZE,
                         color=COLORS["vermillion"],
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"},
                     )

@@ -25,20 +25,22 @@ def chapter_notebooks() -> list[Path]:
 
 
 def run_answer_cells(path: Path) -> dict:
-    """Execute a notebook's setup and answer cells into a fresh namespace.
+    """Execute a notebook's code cells, except its check cells, into a fresh namespace,
+    as a learner who ran everything but the checks would.
 
     A stub that raises ``NotImplementedError`` at the top level leaves its name
-    undefined, as it would in a learner's kernel.
+    undefined, as it would in a learner's kernel, and a cell that uses that name
+    then fails with a ``NameError``, as it would there too.
     """
     notebook = nbformat.read(path, as_version=4)
     namespace: dict = {"__name__": "__notebook__"}
     for cell in notebook.cells:
         role = cell.metadata.get("nnbook", {}).get("role")
-        if cell.cell_type != "code" or not (cell.id == "setup" or role == "answer"):
+        if cell.cell_type != "code" or role == "check":
             continue
         try:
             exec(compile(cell.source, f"{path.name}:{cell.id}", "exec"), namespace)
-        except NotImplementedError:
+        except (NotImplementedError, NameError):
             pass
     return namespace
 

@@ -45,3 +45,50 @@ def test_figure_rejects_zero_columns():
     fig, axes = figure(ncols=3)
     assert np.shape(axes) == (3,)
     plt.close(fig)
+
+
+def _luminance(color: str) -> float:
+    red, green, blue = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+    def linear(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+def test_every_book_colour_has_three_to_one_contrast_on_the_figure_background():
+    from nnbook.style import BACKGROUND, COLORS
+
+    for name, color in COLORS.items():
+        light, dark = sorted([_luminance(color), _luminance(BACKGROUND)])[::-1]
+        ratio = (light + 0.05) / (dark + 0.05)
+        assert ratio >= 3, f"{name} {color}: contrast {ratio:.2f}:1"
+
+
+def test_figures_are_stored_at_twice_their_displayed_size():
+    import base64
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
+
+    from nnbook.style import FIGURE_DPI, RENDER_SCALE, use_book_style
+
+    shell = InteractiveShell.instance()
+    try:
+        use_book_style()
+        fig, ax = figure()
+        ax.plot([0, 1], [0, 1])
+        data, meta = shell.display_formatter.format(fig)
+        png = (
+            base64.b64decode(data["image/png"])
+            if isinstance(data["image/png"], str)
+            else data["image/png"]
+        )
+        width = Image.open(io.BytesIO(png)).size[0]
+        shown = meta["image/png"]["width"]
+        assert abs(width - RENDER_SCALE * shown) <= 1  # rounding of odd widths
+        assert shown > 0.9 * 7.0 * FIGURE_DPI
+        plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()

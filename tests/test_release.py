@@ -78,3 +78,46 @@ def test_release_reports_an_unreadable_solution(tmp_path):
     ):
         release(tmp_path / "solutions", tmp_path / "exercises")
     assert not (tmp_path / "exercises").exists()
+
+
+def test_solutions_carry_nbgrader_metadata_derived_from_the_course_roles():
+    from nnbook import exercises
+
+    for path in SOLUTIONS.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells]
+        assert len(ids) == len(set(ids)), f"{path.name}: grade ids must be unique"
+        for cell in notebook.cells:
+            meta = cell.metadata["nbgrader"]
+            role = cell.metadata.get("nnbook", {}).get("role")
+            assert meta["schema_version"] == 3
+            if role == "answer":
+                assert meta["solution"] and not meta["grade"] and not meta["locked"]
+            elif role == "check":
+                number = cell.metadata["nnbook"]["exercise"]
+                assert meta["grade"] and meta["locked"] and not meta["solution"]
+                assert meta["points"] == exercises.get(number).points
+            elif role == "written":
+                assert meta["grade"] and meta["solution"] and meta["points"] >= 0
+            else:
+                assert meta["locked"] and not meta["grade"] and not meta["solution"]
+
+
+def test_released_check_cells_may_raise_so_the_notebook_runs_top_to_bottom():
+    for path in EXERCISES.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.metadata.get("nnbook", {}).get("role") == "check":
+                assert "raises-exception" in cell.metadata.get("tags", [])
+
+
+def test_a_solution_region_outside_an_answer_cell_is_refused_clearly():
+    solution = nbformat.v4.new_notebook()
+    solution.cells = [
+        nbformat.v4.new_markdown_cell(
+            "### BEGIN SOLUTION\nsecret\n### END SOLUTION", id="loose"
+        )
+    ]
+    from nnbook.release import with_nbgrader_metadata
+
+    with pytest.raises(ReleaseError, match="not an answer cell"):
+        with_nbgrader_metadata(solution, "x.ipynb")
