@@ -2,7 +2,8 @@
 
 ``nnbook release`` makes exercises/ from solutions/; ``nnbook execute`` re-runs
 notebooks in place to refresh their stored outputs; ``nnbook grade`` grades a
-folder of handed-in exercise notebooks in a sandbox (:mod:`nnbook.grading`).
+folder of handed-in exercise notebooks in a sandbox (:mod:`nnbook.grading`);
+``nnbook gradescope`` builds the autograder zip for Gradescope.
 """
 
 from __future__ import annotations
@@ -82,11 +83,39 @@ def _grade(args: argparse.Namespace) -> int:
             args.gradescope,
             args.sandbox,
             progress=not args.no_progress,
+            names=args.names,
         )
     except (OSError, ValueError, RuntimeError) as error:
         print(f"nnbook grade: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from nnbook.grading.gradescope import build
+
+    try:
+        out = build(args.release, args.out)
+    except (OSError, ValueError) as error:
+        print(f"nnbook gradescope: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote {out}: upload it as the assignment's autograder on Gradescope.")
+    return 0
+
+
+def _add_gradescope(commands: argparse._SubParsersAction) -> None:
+    gradescope = commands.add_parser(
+        "gradescope",
+        help="build the Gradescope autograder zip for a released exercise notebook",
+        description="Build autograder.zip (setup.sh, run_autograder, the release "
+        "and the course package with its checks) to upload to Gradescope. Each "
+        "submission is then graded by `nnbook grade --gradescope`.",
+    )
+    gradescope.add_argument("release", type=Path, help="the released notebook")
+    gradescope.add_argument(
+        "--out", type=Path, default=Path("autograder.zip"), help="the zip to write"
+    )
+    gradescope.set_defaults(run=_gradescope)
 
 
 def _add_grade(commands: argparse._SubParsersAction) -> None:
@@ -120,6 +149,12 @@ def _add_grade(commands: argparse._SubParsersAction) -> None:
     )
     grade.add_argument(
         "--no-progress", action="store_true", help="no progress bar on stderr"
+    )
+    grade.add_argument(  # the class report (issue 15)
+        "--names",
+        action="store_true",
+        help="name the students in <out>/report.html and report.md (by default "
+        "the class report names no one, so it can be shown to the class)",
     )
     limits = grade.add_argument_group("limits (per submission)")
     for flag, dest, kind, text in [
@@ -167,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     exe.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     exe.set_defaults(run=_execute)
     _add_grade(commands)
+    _add_gradescope(commands)
     return parser
 
 

@@ -27,7 +27,7 @@ def test_solution_notebook_passes_every_check(path):
     numbers = exercises_in(path)
     assert len(numbers) >= 4, "each chapter needs at least 4 graded exercises"
     for number in numbers:
-        verdict = evaluate(number, namespace)
+        verdict = evaluate(number, namespace, guard=True)
         assert verdict.passed, verdict.report()
         assert verdict.points == verdict.max_points > 0
 
@@ -36,7 +36,7 @@ def test_solution_notebook_passes_every_check(path):
 def test_blank_exercise_notebook_reports_not_attempted(path):
     namespace = run_answer_cells(EXERCISES / path.name)
     for number in exercises_in(path):
-        verdict = evaluate(number, namespace)
+        verdict = evaluate(number, namespace, guard=True)
         assert verdict.status == "not attempted", verdict.report()
         assert verdict.points == 0
         assert "NOT ATTEMPTED" in verdict.report()
@@ -51,9 +51,14 @@ def test_every_check_cell_has_an_answer_cell_and_a_registered_exercise(path):
         meta = cell.metadata.get("nnbook", {})
         if meta:
             roles.setdefault(meta["exercise"], []).append(meta["role"])
-            expected_id = f"{meta['role']}-{meta['exercise'].replace('.', '-')}"
-            assert cell.id == expected_id
+            assert cell.id  # the grader matches answer cells by id first
     known = registry()
     for number, found in roles.items():
-        assert sorted(found) == ["answer", "check"], (number, found)
+        # One check cell; one or more answer cells (the grader takes each);
+        # "written" cells are graded by hand.
+        assert found.count("check") == 1 and found.count("answer") >= 1, (
+            number,
+            found,
+        )
+        assert set(found) <= {"answer", "check", "written"}, (number, found)
         assert number in known

@@ -409,7 +409,7 @@ def test_a_crashing_worker_fails_only_that_exercise(
 ) -> None:
     nb = nbformat.read(FIXTURES / "right_answers.ipynb", as_version=4)
     for cell in nb.cells:
-        if cell.get("id") == "answer-1-2":
+        if cell.metadata.get("nnbook") == {"exercise": "1.2", "role": "answer"}:
             cell.source += "\nimport ctypes\nctypes.string_at(0)\n"  # SIGSEGV
     (tmp_path / "s").mkdir()
     nbformat.write(nb, tmp_path / "s" / "segv.ipynb")
@@ -441,3 +441,49 @@ def test_bwrap_mounts_scratch_space_before_the_runtime_so_a_clone_in_tmp_works()
     tmpfs_targets = [args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"]
     assert "/tmp" in tmpfs_targets
     assert max(i for i, a in enumerate(args) if a == "--tmpfs") < first_bind
+
+
+# -- escaping, file names and the cell timer (issue 10) ------------------------
+
+
+def test_student_ids_and_reasons_are_inert_in_markdown(
+    release: notebook.Release,
+) -> None:
+    from markdown_it import MarkdownIt
+
+    result = result_for(release, "## x <img src=http://e/p> [a](http://e)\n# y")
+    result.reasons.append("exercise 1.1: boom\n\n## Exercise 1.5: 99 / 99 <script>")
+    result.notes.append("```\n<script>alert(1)</script>")
+    rendered = MarkdownIt("commonmark").render(
+        report.feedback_markdown(release, result)
+    )
+    assert rendered.count("<h1>") == 1 and rendered.count("<h2>") == 5
+    assert "<img" not in rendered and "<script" not in rendered
+    assert "<a " not in rendered
+
+
+def test_a_fence_inside_a_report_cannot_close_its_block() -> None:
+    block = report.md_block("a\n````\n## not a heading")
+    assert block[0] == "`````text" and block[-1] == "`````"
+
+
+def test_feedback_file_names_are_one_to_one_and_stable() -> None:
+    ids = ["victim b", "victim_b", "Victim_b", "victim/b", "..", "\\xff"]
+    names = [report.feedback_name(s) for s in ids]
+    assert len(set(names)) == len(ids)
+    assert len({n.lower() for n in names}) == len(ids)  # case-insensitive disks
+    assert names[1] == "victim_b.md"
+    assert names == [report.feedback_name(s) for s in ids]
+    assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_cell_events_only_advance_to_the_next_cell() -> None:
+    from nnbook.grading.run import Attempt
+
+    attempt = Attempt(order=(0, 2, 5))
+    assert not attempt.advance(2)  # skipping ahead
+    assert attempt.advance(0)
+    assert not attempt.advance(0)  # the same cell again
+    assert not attempt.advance(True)  # not an int
+    assert attempt.advance(2) and attempt.advance(5)
+    assert not attempt.advance(5) and attempt.last_cell == 5

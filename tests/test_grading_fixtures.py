@@ -155,8 +155,8 @@ def test_blank_exercise_notebook_scores_zero_and_says_not_attempted(
 
 def test_partial_submission_shows_input_expected_and_obtained(batch: dict) -> None:
     feedback = (batch["out"] / "feedback" / "partial.md").read_text()
-    assert "layer_weighted_sums(X=" in feedback
-    assert "expected [[0.68]]" in feedback and "obtained [[0.58]]" in feedback
+    assert "steepest_slope(w=[8, 8], b=-10)" in feedback
+    assert "expected 2.82843" in feedback and "obtained 11.3137" in feedback
 
 
 def test_student_code_cannot_read_solutions_or_other_submissions(batch: dict) -> None:
@@ -250,3 +250,25 @@ def test_stored_fixtures_match_the_generator() -> None:
         f"fixtures out of date: {stale}; run .venv/bin/python "
         "tests/fixtures/make_submissions.py"
     )
+
+
+def test_student_text_cannot_forge_the_feedback(batch: dict) -> None:
+    # A probe error with newlines, a code fence, a heading, <script> and an
+    # image: rendered, the feedback still has one heading per exercise and no
+    # HTML or image of the student's.
+    from markdown_it import MarkdownIt
+
+    text = (batch["out"] / "feedback" / "feedback_injection.md").read_text()
+    assert "raised ValueError" in text
+    rendered = MarkdownIt("commonmark").render(text)
+    assert "<script" not in rendered and "<img" not in rendered
+    headings = [line for line in rendered.splitlines() if line.startswith("<h2>")]
+    assert len(headings) == len(made.POINTS)
+    assert not any("99 / 99" in h for h in headings)
+
+
+def test_a_lone_surrogate_in_an_error_does_not_stop_the_run(batch: dict) -> None:
+    row = batch["rows"]["surrogate_errors"]
+    assert "SystemExit: \\udcff" in row["reason"]
+    feedback = (batch["out"] / "feedback" / "surrogate_errors.md").read_text()
+    assert "ValueError: \\udcff" in feedback

@@ -7,8 +7,10 @@ Usage::
 ``handed-in/`` holds ``<student>.ipynb`` files or ``<student>/<any name>.ipynb``
 folders (the nbgrader / LMS layout). The grader writes ``grading-out/grades.csv``
 (one row per submission: points per exercise, total, max, status, reason, grader
-version, checks hash), ``grading-out/feedback/<student>.md`` and
-``grading-out/grading.json`` (version, checks hash, sandbox, limits).
+version, checks hash), ``grading-out/feedback/<student>.md`` (see
+:func:`nnbook.grading.report.feedback_name`) and ``grading-out/grading.json``
+(version, checks hash, sandbox, limits). Every entry that looks like a hand-in
+gets a row; links, FIFOs and devices are refused with the reason.
 
 How a submission is graded (see :mod:`nnbook.grading.run`):
 
@@ -16,25 +18,18 @@ How a submission is graded (see :mod:`nnbook.grading.run`):
    student (:mod:`nnbook.grading.notebook`);
 2. a worker process runs its code cells with ``exec`` inside a sandbox with
    time, memory and process limits (:mod:`nnbook.grading.sandbox`,
-   :mod:`nnbook.grading.worker`) and, at each check cell, sends
-   :func:`nnbook.exercises.probe`'s plain data back over a pipe;
+   :mod:`nnbook.grading.worker`) and, at each check cell, runs the answer on the
+   cases' inputs (:func:`nnbook.exercises.run_probe`; the worker has no reference
+   and no expected value) and sends the plain data back over a pipe;
 3. the grader judges that data in its own process with
    :func:`nnbook.exercises.judge`; nothing the student's code produces is ever
    executed or unpickled by the grader.
 
 Gradescope: with ``--gradescope`` the grader also writes Gradescope's
-``results.json`` for the (single) submission in the folder. A ``run_autograder``
-for an autograder zip whose ``setup.sh`` installs this repository (and, ideally,
-``apt-get install -y bubblewrap``)::
-
-    #!/usr/bin/env bash
-    cd /autograder/source
-    .venv/bin/nnbook grade exercises/01_neurons.ipynb /autograder/submission \\
-        --out /autograder/results --gradescope --jobs 1
-
-Gradescope runs the autograder as root in a container; if that container does
-not allow namespaces, the start-up report says so and the grader falls back to
-rlimits and a process group.
+``results.json`` for the (single) submission in the folder; ``nnbook gradescope``
+(:mod:`nnbook.grading.gradescope`) builds the autograder zip whose
+``run_autograder`` does that. If the container does not allow namespaces, the
+start-up report says so and the grader falls back to rlimits and a process group.
 """
 
 from __future__ import annotations
@@ -44,6 +39,7 @@ import sys
 import time
 from pathlib import Path
 
+from nnbook.grading.classreport import write_report
 from nnbook.grading.notebook import find_submissions, load_release
 from nnbook.grading.report import write_all
 from nnbook.grading.run import Result, grade_all
@@ -61,6 +57,7 @@ def grade(
     gradescope: bool = False,
     sandbox: str = "auto",
     progress: bool = True,
+    names: bool = False,
 ) -> list[Result]:
     """Grade every submission in ``folder`` and write the results to ``out``.
 
@@ -81,7 +78,7 @@ def grade(
                 " grading the first",
                 file=sys.stderr,
             )
-    box = detect(sandbox)
+    box = detect(sandbox, [c.source for c in release.cells if c.kind == "code"])
     print(box.report(limits), file=sys.stderr)
     started = time.monotonic()
     try:
@@ -91,6 +88,8 @@ def grade(
     finally:
         box.close()
     write_all(Path(out), release, results, limits_dict(limits), box.backend, gradescope)
+    # The class report (issue 15): report.html and report.md; names only if asked.
+    write_report(Path(out), release, results, names=names)
     seconds = time.monotonic() - started
     counts: dict[str, int] = {}
     for result in results:

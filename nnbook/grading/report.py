@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import html
 import io
 import json
 import re
@@ -65,31 +67,52 @@ def grades_csv(release: Release, results: list[Result]) -> str:
     return buffer.getvalue()
 
 
+def md_text(text: object) -> str:
+    """Student-controlled text made inert in Markdown: one line, HTML escaped,
+    Markdown punctuation backslash-escaped (no heading, link, image or fence)."""
+    line = " ".join(str(text).split())
+    line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+    line = html.escape(line, quote=False)
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", line)
+
+
+def md_block(text: str) -> list[str]:
+    """Text shown verbatim in a fenced code block whose fence is longer than any
+    run of backticks inside, so nothing in it can close the block."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = "".join(c if c.isprintable() or c == "\n" else " " for c in text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", *text.splitlines(), fence]
+
+
 def feedback_markdown(release: Release, result: Result) -> str:
     """A student's feedback: every exercise, its points and, when it failed, the
-    input, the expected and the obtained value (never a traceback)."""
+    input, the expected and the obtained value (never a traceback). Everything the
+    student's code or files could have put in it is escaped or fenced."""
     lines = [
-        f"# Feedback: {result.student}",
+        f"# Feedback: {md_text(result.student)}",
         "",
         f"Notebook: `{release.path.name}`. **{result.points} / {max_points(release)}"
         f" points.** Status: {result.status}.",
     ]
     if result.reasons:
         lines += ["", "What went wrong while running your notebook:", ""]
-        lines += [f"- {reason}" for reason in result.reasons]
+        lines += [f"- {md_text(reason)}" for reason in result.reasons]
     if result.notes:
-        lines += [""] + [f"- {note}" for note in result.notes]
+        lines += [""] + [f"- {md_text(note)}" for note in result.notes]
     for number in release.exercises:
         verdict = result.verdicts[number]
+        text = "\n".join(
+            [verdict.report()]
+            + [f"  Your answer cell raised {e}" for e in _errors(result, number)]
+        )
         lines += [
             "",
             f"## Exercise {number}: {verdict.points} / {verdict.max_points}",
             "",
-            "```text",
-            verdict.report(),
+            *md_block(text),
         ]
-        lines += [f"  Your answer cell raised {e}" for e in _errors(result, number)]
-        lines.append("```")
     lines += [
         "",
         f"Graded by nnbook {nnbook.__version__}, checks sha256 "
@@ -126,6 +149,7 @@ def gradescope_json(release: Release, result: Result) -> dict:
                 "max_score": verdict.max_points,
                 "status": "passed" if verdict.passed else "failed",
                 "output": output,
+                "output_format": "text",
                 "visibility": "visible",
             }
         )
@@ -135,6 +159,7 @@ def gradescope_json(release: Release, result: Result) -> dict:
     return {
         "score": result.points,
         "output": summary + f" (nnbook {nnbook.__version__})",
+        "output_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -142,9 +167,20 @@ def gradescope_json(release: Release, result: Result) -> dict:
 
 
 def safe_name(student: str) -> str:
-    """A file name for a student's feedback (path separators and the like removed)."""
+    """A file-name-safe slug of a student id (path separators and the like removed)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", student).strip("._") or "student"
     return name[:100]
+
+
+def feedback_name(student: str) -> str:
+    """The feedback file of a student: ``<id>.md`` when the id is already a safe
+    name, else its slug plus a short hash of the exact id. One-to-one and stable:
+    ``victim b`` and ``victim_b`` never share (or swap) a file."""
+    slug = safe_name(student)
+    if slug == student and slug == slug.lower():  # case-insensitive file systems
+        return f"{slug}.md"
+    exact = student.encode("utf-8", "surrogatepass")
+    return f"{slug}-{hashlib.sha256(exact).hexdigest()[:10]}.md"
 
 
 def write_all(
@@ -159,18 +195,13 @@ def write_all(
     ``gradescope``, results.json into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "grades.csv").write_text(
-        grades_csv(release, results), encoding="utf-8", newline=""
+        grades_csv(release, results), encoding="utf-8", errors="replace", newline=""
     )
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)
-    used: set[str] = set()
     for result in sorted(results, key=lambda r: r.student):
-        name = safe_name(result.student)
-        while name in used:
-            name += "_"
-        used.add(name)
-        (feedback / f"{name}.md").write_text(
-            feedback_markdown(release, result), encoding="utf-8"
+        (feedback / feedback_name(result.student)).write_text(
+            feedback_markdown(release, result), encoding="utf-8", errors="replace"
         )
     manifest = {
         "grader_version": nnbook.__version__,

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbook import exercises
-from nnbook.exercises import Verdict
-from nnbook.grading import worker as worker_module
+from nnbook.exercises import Verdict, course_code_message, plain_text
 from nnbook.grading.notebook import Cell, Release, Unreadable, read_answers
 from nnbook.grading.sandbox import ENV, UID_BASE, Limits, Sandbox
 
 F_SETPIPE_SZ = 1031
 MAX_DEPTH = 64  # the probes nest far less; deeper JSON is refused
+MAX_CONTAINERS = 50_000  # objects and arrays in one message; more is refused
 STATUS_ORDER = (
     "graded",
     "exited",
@@ -75,16 +75,65 @@ class Attempt:
 
     probes: dict[str, object] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
+    course_code: dict[int, str] = field(default_factory=dict)  # cell -> module
     ready: bool = False
     done: bool = False
     last_cell: int | None = None
+    order: tuple[int, ...] = ()  # the cells' indices, in the order they run
+    started: int = 0  # how many of them have started
     fatal: tuple[str, str] | None = None  # (status, reason)
     output: bytes = b""
+
+    def advance(self, index: object) -> bool:
+        """Accept a "cell" event only when it names the next cell to run: a
+        forged event cannot go back, stay, or skip ahead."""
+        if (
+            type(index) is int
+            and self.started < len(self.order)
+            and index == self.order[self.started]
+        ):
+            self.last_cell = index
+            self.started += 1
+            return True
+        return False
+
+
+class Lines:
+    """Split a byte stream into lines in linear time, dropping any line longer
+    than ``cap`` bytes (its start and its end alike) without keeping it."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.buffer = bytearray()
+        self.overflow = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        lines = []
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not self.overflow and len(self.buffer) + len(piece) > self.cap:
+                self.buffer.clear()
+                self.overflow = True
+            elif not self.overflow:
+                self.buffer += piece
+            if end < 0:
+                return lines
+            if not self.overflow:
+                lines.append(bytes(self.buffer))
+            self.buffer.clear()
+            self.overflow = False
+            start = end + 1
 
 
 def parse_message(line: bytes) -> dict | None:
     """One line from the worker as a dict, or ``None`` when it is not acceptable
-    JSON (malformed, not an object, or nested deeper than ``MAX_DEPTH``)."""
+    JSON (malformed, not an object, nested deeper than ``MAX_DEPTH`` or holding
+    more than ``MAX_CONTAINERS`` objects and arrays: counted before parsing, so
+    a line of millions of ``{}`` costs no more than reading it)."""
+    if line.count(b"{") + line.count(b"[") > MAX_CONTAINERS:
+        return None
     try:
         message = json.loads(line)
     except (ValueError, RecursionError):
@@ -153,9 +202,15 @@ def run_worker(
 ) -> Attempt:
     """Run ``cells`` (answers substituted) in one fresh sandboxed worker and
     collect what it reports (used by :func:`grade_one`, i.e. ``nnbook grade``)."""
-    attempt = Attempt()
+    attempt = Attempt(order=tuple(c.index for c in cells))
     plan = {
         "sandbox": sandbox.plan(limits, UID_BASE + slot),
+        # Inputs only: the reference and the expected values stay here.
+        "exercises": {
+            c.exercise: exercises.inputs_for(c.exercise)
+            for c in cells
+            if c.kind == "check"
+        },
         "cells": [
             {
                 "index": c.index,
@@ -174,8 +229,19 @@ def run_worker(
     except OSError:
         pass
     wrapped = sandbox.backend != "none"
+    cgroup: list[Path] = []
+    if sandbox.cgroups is not None:
+        try:
+            cgroup = sandbox.cgroups.create(limits)
+        except OSError as error:
+            os.close(read_fd)
+            os.close(write_fd)
+            os.close(out_read)
+            os.close(out_write)
+            attempt.fatal = ("error", f"could not make the worker's cgroup ({error})")
+            return attempt
     workdir = "/" if wrapped else tempfile.mkdtemp(prefix="work-", dir=sandbox.scratch)
-    argv = sandbox.command(sys.executable, worker_module.__file__, limits)
+    argv = sandbox.command(sys.executable, limits, cgroup)
     try:
         process = subprocess.Popen(
             [*argv, str(write_fd)],
@@ -187,6 +253,15 @@ def run_worker(
             env=ENV if wrapped else dict(ENV, HOME=workdir),
             cwd=workdir,
         )
+    except OSError as error:
+        os.close(read_fd)
+        os.close(out_read)
+        if not wrapped:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if cgroup:
+            sandbox.cgroups.remove(cgroup)
+        attempt.fatal = ("error", f"the worker could not start ({error.strerror})")
+        return attempt
     finally:
         os.close(write_fd)
         os.close(out_write)
@@ -203,7 +278,16 @@ def run_worker(
         os.close(out_read)
         if not wrapped:
             shutil.rmtree(workdir, ignore_errors=True)
-    if not attempt.done and attempt.fatal is None:
+        oom = bool(cgroup) and sandbox.cgroups.oom_killed(cgroup)
+        if cgroup:
+            sandbox.cgroups.remove(cgroup)
+    if oom and not attempt.done:
+        attempt.fatal = (
+            "memory",
+            "was killed at the memory limit (--memory plus the two tmpfs: memory, "
+            "files in /tmp and home, and memory files all count)",
+        )
+    elif not attempt.done and attempt.fatal is None:
         attempt.fatal = _death(process.returncode, attempt)
     return attempt
 
@@ -241,8 +325,7 @@ def _watch(
     output_cap = limits.output_kib * 1024
     result_cap = limits.result_mib * 2**20
     received = 0
-    pending = b""
-    overflow = False  # inside a line longer than the cap: drop it
+    lines = Lines(result_cap)
     selector = selectors.DefaultSelector()
     selector.register(read_fd, selectors.EVENT_READ, "result")
     selector.register(out_read, selectors.EVENT_READ, "output")
@@ -281,19 +364,14 @@ def _watch(
             if received > result_cap:
                 attempt.fatal = ("crashed", "sent more check data than allowed")
                 return
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            if len(pending) > result_cap:
-                pending, overflow = b"", True
-            for line in lines:
-                if overflow:
-                    overflow = False
-                    continue
+            for line in lines.feed(chunk):
                 message = parse_message(line)
                 if message is None:
                     continue
                 if message.get("event") == "cell":
-                    cell_start = time.monotonic()
+                    if attempt.advance(message.get("index")):
+                        cell_start = time.monotonic()
+                    continue
                 if _take(message, attempt):
                     return
 
@@ -303,17 +381,20 @@ def _take(message: dict, attempt: Attempt) -> bool:
     event, index = message.get("event"), message.get("index")
     if event == "ready":
         attempt.ready = True
-    elif event == "cell" and type(index) is int:
-        attempt.last_cell = index
     elif event == "error" and type(index) is int:
-        attempt.errors.setdefault(index, str(message.get("error", ""))[:300])
-    elif event == "probe" and isinstance(message.get("exercise"), str):
+        attempt.errors.setdefault(index, plain_text(message.get("error", "")))
+    elif event == "course code" and type(index) is int:
+        attempt.course_code.setdefault(index, plain_text(message.get("name", ""), 80))
+    elif (
+        event == "probe"
+        and isinstance(message.get("exercise"), str)
+        and index == attempt.last_cell
+    ):
         attempt.probes.setdefault(message["exercise"], (index, message.get("data")))
-    elif event == "fatal" and type(index) is int:
+    elif event == "fatal" and index == attempt.last_cell:
         kind = "memory" if message.get("kind") == "memory" else "exited"
         what = "ran out of memory" if kind == "memory" else "stopped the worker"
-        attempt.last_cell = index
-        attempt.fatal = (kind, f"{what} ({str(message.get('error', ''))[:300]})")
+        attempt.fatal = (kind, f"{what} ({plain_text(message.get('error', ''))})")
         return True
     elif event == "done":
         attempt.done = True
@@ -328,10 +409,16 @@ def _failed(number: str, line: str) -> Verdict:
 
 def _judge(number: str, data: object) -> Verdict:
     try:
-        return exercises.judge(exercises.get(number), data)
+        verdict = exercises.judge(exercises.get(number), data)
     except Exception as error:  # fail closed: a verdict we cannot reach is a fail
         name = type(error).__name__
         return _failed(number, f"The answer could not be judged ({name}).")
+    # A judge may quote the student's value: keep it writable (no lone surrogate).
+    verdict.lines = [
+        line.encode("utf-8", "backslashreplace").decode("utf-8")
+        for line in verdict.lines
+    ]
+    return verdict
 
 
 def grade_one(
@@ -388,10 +475,17 @@ def grade_one(
                 result.cell_errors.setdefault(cell.exercise, [])
                 if error not in result.cell_errors[cell.exercise]:
                     result.cell_errors[cell.exercise].append(error)
+        for index, module in attempt.course_code.items():
+            cell = cells.get(index)
+            if cell is not None and cell.exercise in undecided:
+                exercise = exercises.get(cell.exercise)
+                line = course_code_message(exercise.answer, module)
+                result.verdicts[cell.exercise] = _failed(cell.exercise, line)
         for number, (index, data) in attempt.probes.items():
             cell = cells.get(index) if type(index) is int else None
             if (
                 number in undecided
+                and number not in result.verdicts
                 and cell is not None
                 and cell.kind == "check"
                 and cell.exercise == number
