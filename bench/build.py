@@ -13,7 +13,13 @@ Jupyter cache: every notebook executes); an *incremental* build follows it after
 one code cell of one chapter, in the copy, got a new comment line (jupyter-cache
 keys on the code, so that chapter runs again; the others come from the cache).
 
-Page weight: for each HTML page of the site, the page plus every file of the
+The PDF build (``make pdf``: ``--builder pdflatex``) is timed once after the
+first clean build, with the notebooks' outputs cached as ``make book`` has them.
+
+Page weight, two ways. As Chromium loads it (:func:`loaded_weights`): every
+response a chapter page receives until the network is idle (MathJax's on-demand
+parts included), body bytes, and gzip's size for text. From the files
+(:func:`site_weights`): for each HTML page of the site, the page plus every file of the
 site it references (stylesheets, scripts, images, icons, and what those
 stylesheets reference in turn: fonts, images), each file counted once per page.
 Files that scripts load on demand (MathJax's fonts and extensions, Thebe) cannot
@@ -117,6 +123,40 @@ def run_build(source: Path, out: Path, log: Path) -> dict:
     }
 
 
+def pdf_command(source: Path, out: Path) -> list[str]:
+    """``make pdf``'s command, with the output in ``out``."""
+    return [*build_command(source, out), "--builder", "pdflatex"]
+
+
+def run_pdf_build(source: Path, out: Path, log: Path) -> dict:
+    """One PDF build (the outputs already cached), or why none ran."""
+    if not (shutil.which("xelatex") and shutil.which("latexmk")):
+        return {"seconds": None, "skipped": "XeLaTeX/latexmk not installed"}
+    env = dict(
+        os.environ,
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        PYTHONPATH=os.pathsep.join(
+            p for p in [str(source), os.environ.get("PYTHONPATH", "")] if p
+        ),
+    )
+    started = time.perf_counter()
+    with open(log, "w") as handle:
+        code = subprocess.call(
+            pdf_command(source, out),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=source,
+        )
+    pdf = out / "_build" / "latex" / "neurons-to-attention.pdf"
+    return {
+        "seconds": time.perf_counter() - started,
+        "exit_code": code,
+        "log": str(log),
+        "pdf_bytes": pdf.stat().st_size if pdf.exists() else None,
+    }
+
+
 def edit_code_cell(notebook_path: Path, tag: str) -> str:
     """Append a comment line to the chapter's last code cell (a copy, never the
     real notebook); returns the cell's id."""
@@ -128,9 +168,15 @@ def edit_code_cell(notebook_path: Path, tag: str) -> str:
 
 
 def time_builds(
-    reps: int, chapter: str, workdir: Path, toc_files: list[str] | None = None, log=None
+    reps: int,
+    chapter: str,
+    workdir: Path,
+    toc_files: list[str] | None = None,
+    log=None,
+    with_pdf: bool = True,
 ) -> dict:
     """``reps`` times: a clean build, then an incremental one; medians and runs.
+    After the first clean build, the PDF build once (``with_pdf``).
 
     ``toc_files`` (quick mode) keeps only those chapters in the copy's ``_toc.yml``.
     """
@@ -139,6 +185,7 @@ def time_builds(
         trim_toc(source / "_toc.yml", toc_files)
     out = workdir / "out"
     clean, incremental = [], []
+    pdf = {"seconds": None, "skipped": "not run"}
     for rep in range(reps):
         shutil.rmtree(out, ignore_errors=True)
         clean.append(run_build(source, out, workdir / f"clean-{rep}.log"))
@@ -147,6 +194,10 @@ def time_builds(
                 f"  clean build {rep + 1}/{reps}: {clean[-1]['seconds']:.1f} s "
                 f"(exit {clean[-1]['exit_code']})"
             )
+        if rep == 0 and with_pdf:
+            pdf = run_pdf_build(source, out, workdir / "pdf.log")
+            if log and pdf["seconds"] is not None:
+                log(f"  PDF build: {pdf['seconds']:.1f} s (exit {pdf['exit_code']})")
         edit_code_cell(source / "book" / f"{chapter}.ipynb", f"{rep}-{time.time()}")
         incremental.append(run_build(source, out, workdir / f"incremental-{rep}.log"))
         if log:
@@ -160,6 +211,7 @@ def time_builds(
         "incremental_seconds": statistics.median(r["seconds"] for r in incremental),
         "clean_runs": clean,
         "incremental_runs": incremental,
+        "pdf": pdf,
         "edited_chapter": chapter,
         "site": str(out / "_build" / "html"),
         "failed": [r["log"] for r in clean + incremental if r["exit_code"] != 0],
@@ -363,6 +415,100 @@ def site_weights(site: Path) -> list[dict]:
     return sorted((page_weight(p, site) for p in pages), key=lambda r: -r["bytes"])
 
 
+TEXT_TYPES = ("text/", "javascript", "json", "svg", "xml")
+
+
+def loaded_weights(site: Path, pages: list[str] | None = None) -> list[dict]:
+    """Each page's weight as Chromium loads it, heaviest first.
+
+    Serves ``site`` on 127.0.0.1, opens each page (default: the chapter pages,
+    ``book/*.html``) in a fresh headless Chromium context, waits for the load,
+    MathJax's typesetting and an idle network, and adds up every response body
+    (requests to other hosts are refused and listed). ``gzip_bytes`` counts text
+    responses as gzip compresses them and the rest (images, fonts) as they are.
+    """
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass
+
+    site = Path(site).resolve()
+    if pages is None:
+        pages = sorted(p.relative_to(site).as_posix() for p in site.glob("book/*.html"))
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    results = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                headless=True,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                ],
+            )
+            for name in pages:
+                context = browser.new_context()
+                page = context.new_page()
+                seen, remote = [], []
+
+                def route(route, remote=remote):
+                    url = route.request.url
+                    if urlsplit(url).hostname == "127.0.0.1":
+                        route.continue_()
+                    else:
+                        remote.append(url)
+                        route.abort()
+
+                page.route("**/*", route)
+                page.on("response", lambda response, seen=seen: seen.append(response))
+                page.goto(f"{base}/{name}", wait_until="load")
+                page.evaluate(
+                    "async () => { if (window.MathJax && MathJax.startup "
+                    "&& MathJax.startup.promise) await MathJax.startup.promise; }"
+                )
+                page.wait_for_load_state("networkidle")
+                total = packed = 0
+                files = []
+                for response in seen:
+                    try:
+                        body = response.body()
+                    except Exception:  # a redirect or an aborted request: no body
+                        continue
+                    kind = response.headers.get("content-type", "")
+                    total += len(body)
+                    text = any(t in kind for t in TEXT_TYPES)
+                    packed += len(gzip.compress(body, 6)) if text else len(body)
+                    files.append([urlsplit(response.url).path, len(body)])
+                context.close()
+                results.append(
+                    {
+                        "page": name,
+                        "bytes": total,
+                        "gzip_bytes": packed,
+                        "requests": len(files),
+                        "largest_files": sorted(files, key=lambda f: -f[1])[:5],
+                        "remote": sorted(set(remote)),
+                    }
+                )
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return sorted(results, key=lambda r: -r["bytes"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
@@ -372,6 +518,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the chapter whose code cell the incremental build edits",
     )
     parser.add_argument("--site", type=Path, help="only weigh the pages of this site")
+    parser.add_argument(
+        "--loaded",
+        action="store_true",
+        help="also weigh the chapter pages as Chromium loads them",
+    )
     args = parser.parse_args(argv)
     site = args.site
     if site is None:
@@ -387,6 +538,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['page']:<40} {row['bytes'] / 1e6:7.2f} MB  {row['files']} files  "
             + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(row["by_kind"].items()))
         )
+    if args.loaded:
+        print("as Chromium loads them:")
+        for row in loaded_weights(site):
+            print(
+                f"{row['page']:<40} {row['bytes'] / 1e6:7.2f} MB  "
+                f"{row['gzip_bytes'] / 1e6:5.2f} MB gzipped  {row['requests']} requests"
+            )
     return 0
 
 

@@ -12,20 +12,48 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions``). It
   and re-executes every notebook when that setting or the code that draws the
   frames changed, so the execution cache never serves stale outputs;
 * lets ``nnbook_thebe_server_url`` send "Live code" to any Jupyter server, and
-  ``launch_buttons.binderhub_url`` to any BinderHub.
+  ``launch_buttons.binderhub_url`` to any BinderHub;
+* executes the notebooks whose outputs are not cached several at once (one per
+  CPU, ``NNBOOK_EXECUTE_JOBS`` to change it) into the jupyter-cache, before Sphinx
+  reads them one after another.
+
+It also shapes the pages as readers meet them (``_static/nnbook.css`` and
+``_static/nnbook.js`` next to this file): the sidebar buttons that are visible
+work, long code and wide equations stay inside a phone's width, "Live code" says
+what to do when Binder cannot be reached, each chapter offers its notebook and its
+exercise notebook for download, "Check yourself" boxes are named so, citations
+read author–year in the text and in the bibliography (with links back to where
+each work is cited), pages load neither the 1.5 MB icon script (the theme's
+stylesheet already draws the icons with a web font) nor MathJax when they have no
+math, and the PDF build (``make pdf``) shows each live figure at its starting
+frame.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 from docutils import nodes
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
+from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.template import node as bibtex_node
 
 from nnbook import static_sliders
 
@@ -37,11 +65,14 @@ VENDORED = [
         "mathjax",
         "es5",
         "mathjax",
-        # The combined component, plus what it loads on demand: TeX extensions,
-        # the CHTML fonts, the menu and the accessibility tools.
+        # The loader (startup.js) and what it loads (_config.yml's
+        # mathjax3_config): core, TeX input and its extensions, the CHTML output
+        # and fonts, the accessibility tools; the menu when a reader asks for it.
         [
-            "tex-mml-chtml.js",
+            "startup.js",
+            "core.js",
             "input/**/*",
+            "output/chtml.js",
             "output/chtml/**/*",
             "ui/**/*",
             "a11y/**/*",
@@ -68,10 +99,28 @@ EMBED_JS = "vendor/html-manager/embed-amd.js"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
+HERE = Path(__file__).parent
+# The book's own page CSS and JavaScript (served as _static/nnbook.css, .js).
+STATIC = HERE / "_static"
+# Where each chapter's notebook and exercise notebook are served for download.
+DOWNLOADS = "_downloads/notebooks"
+# The PDF of the whole book (`make pdf` copies it here) and its LaTeX name.
+PDF = "_downloads/neurons-to-attention.pdf"
+CHAPTER = re.compile(r"book/(\d\d_[a-z0-9_]+)$")
+MATHJAX = "vendor/mathjax/"
+CHECK_TITLE = "Check yourself"
+# How many notebooks execute at once before the build reads them (default: one
+# per CPU); 1 leaves execution to myst-nb, one notebook after another.
+JOBS_VAR = "NNBOOK_EXECUTE_JOBS"
+
 
 def _lock_digest(root: Path) -> str:
+    # The locked versions and the list of files taken from them.
     lock = root / "package-lock.json"
-    return hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else ""
+    digest = hashlib.sha256(json.dumps(VENDORED).encode())
+    if lock.exists():
+        digest.update(lock.read_bytes())
+    return digest.hexdigest()
 
 
 def vendor(root: Path, target: Path) -> Path:
@@ -126,14 +175,17 @@ def outputs_stamp() -> str:
 
 
 def _on_builder_inited(app) -> None:
-    if app.builder.format != "html":
+    if app.builder.format not in ("html", "latex"):
         return
     root = Path(app.confdir)
     build = Path(app.outdir).parent
-    static = vendor(root, build / "static")
-    app.config.html_static_path.append(str(static))
+    if app.builder.format == "html":
+        static = vendor(root, build / "static")
+        app.config.html_static_path.append(str(static))
+        app.config.html_static_path.append(str(STATIC))
 
-    # The frames belong in every HTML build, also without `make`.
+    # The frames belong in every HTML build, also without `make`; the PDF shows
+    # each figure's starting frame.
     os.environ.setdefault(static_sliders.ENV_VAR, "1")
     mystnb_config = getattr(app.env, "mystnb_config", None)  # myst-nb sets it first
     cache_path = getattr(mystnb_config, "execution_cache_path", "")
@@ -208,9 +260,17 @@ def _on_html_page_context(app, pagename, templatename, context, doctree) -> None
     # the vendored copy (still fetched only when a reader clicks "Live code").
     # sphinx-thebe can also register that script twice, and the second copy then
     # throws "Identifier 'THEBE_JS_URL' has already been declared": keep one.
+    _edit_header_buttons(context, pagename)
     scripts = context.get("script_files")
     if not scripts:
         return
+    if not _page_has_math(context):  # MathJax (0.8 MB) only where there is math
+        scripts[:] = [
+            s
+            for s in scripts
+            if MATHJAX not in str(s.filename or "")
+            and "window.MathJax" not in getattr(s, "attributes", {}).get("body", "")
+        ]
     local = context["pathto"]("_static/" + THEBE_JS, 1)
     # A notebook's widget state makes myst-nb load the widget manager (3.6 MB),
     # but the HTML build shows live figures as static frames: load it only on
@@ -274,19 +334,605 @@ def _requirejs_config(require_js, pathto):
     return type(require_js)(None, priority=require_js.priority, body=body)
 
 
+# -- executing the notebooks in parallel -----------------------------------------
+
+
+def _execute_one(path: str, timeout: int, allow_errors: bool):
+    """Run one notebook in its own kernel (a worker process); its outputs or error."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = nbformat.read(path, as_version=4)
+    result = single_nb_execution(
+        notebook,
+        cwd=str(Path(path).parent),
+        allow_errors=allow_errors,
+        timeout=timeout,
+        meta_override=True,
+    )
+    error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
+    return notebook, result.time, error
+
+
+def stale_notebooks(cache, paths: list[Path]) -> list[Path]:
+    """The notebooks whose code has no executed copy in the jupyter-cache."""
+    import nbformat
+
+    stale = []
+    for path in paths:
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            stale.append(path)
+    return stale
+
+
+def execute_in_parallel(
+    cache_path: Path,
+    paths: list[Path],
+    timeout: int,
+    allow_errors: bool = False,
+    workers: int | None = None,
+) -> dict:
+    """Execute the notebooks with no cached outputs, several at once, into the
+    jupyter-cache at ``cache_path`` the way myst-nb's cache mode stores them (so
+    the build then only reads them). A notebook that fails is left out: myst-nb
+    runs it again and reports its error as usual. Returns seconds per notebook.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_path))
+    todo = stale_notebooks(cache, paths)
+    if not todo:
+        return {}
+    workers = min(len(todo), workers or os.cpu_count() or 1)
+    seconds = {}
+    # Longest first (by size, a fair proxy) so no worker is left with a long tail.
+    todo.sort(key=lambda p: -p.stat().st_size)
+    spawn = multiprocessing.get_context("spawn")  # no fork of the Sphinx process
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        jobs = {
+            pool.submit(_execute_one, str(path), timeout, allow_errors): path
+            for path in todo
+        }
+        for job, path in jobs.items():
+            try:
+                notebook, took, error = job.result()
+            except Exception as crash:  # the worker itself failed: myst-nb retries
+                notebook, took, error = None, 0.0, f"{type(crash).__name__}: {crash}"
+            if error is not None:
+                logger.info(
+                    "nnbook.offline: %s failed (%s); myst-nb will report it",
+                    path.name,
+                    error.splitlines()[0][:200],
+                )
+                continue
+            record = cache.add_nb_to_project(str(path))
+            cache.cache_notebook_bundle(
+                CacheBundleIn(notebook, record.uri, data={"execution_seconds": took}),
+                check_validity=False,
+                overwrite=True,
+            )
+            seconds[path.name] = took
+            # the same words as myst-nb's, which bench.build reads
+            logger.info("%s: Executed notebook in %.2f seconds", path, took)
+    return seconds
+
+
+def _on_env_before_read_docs(app, env, docnames) -> None:
+    # Before Sphinx reads the notebooks one after another, run the ones whose
+    # outputs are not cached in parallel: myst-nb then finds each in the cache.
+    config = getattr(env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache":
+        return
+    paths = []
+    for docname in docnames:
+        path = Path(env.doc2path(docname))
+        if path.suffix == ".ipynb" and not any(
+            path.match(pattern) for pattern in config.execution_excludepatterns
+        ):
+            paths.append(path)
+    jobs = int(os.environ.get(JOBS_VAR, "") or os.cpu_count() or 1)
+    if len(paths) < 2 or jobs < 2:
+        return
+    cache = Path(
+        config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache"
+    )
+    if not cache.is_absolute():
+        cache = Path(app.confdir) / cache
+    started = time.perf_counter()
+    done = execute_in_parallel(
+        cache,
+        paths,
+        config.execution_timeout,
+        config.execution_allow_errors,
+        workers=jobs,
+    )
+    if done:
+        logger.info(
+            "nnbook.offline: executed %d notebooks in parallel in %.1f s",
+            len(done),
+            time.perf_counter() - started,
+        )
+
+
+# -- pages as readers meet them --------------------------------------------------
+
+
+def _on_config_inited(app, config) -> None:
+    # The theme writes a <script> for fontawesome.js (1.5 MB) into every page. Its
+    # stylesheet already draws every icon the pages use with the Font Awesome web
+    # fonts, so the script only redraws them as SVG: serve the theme's own macros
+    # without that line (a copy made at build time, so a theme update is followed).
+    import pydata_sphinx_theme
+
+    theme = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+    macros = (theme / "static" / "webpack-macros.html").read_text()
+    kept = "\n".join(
+        line for line in macros.splitlines() if "scripts/fontawesome.js" not in line
+    )
+    if kept.count("\n") == macros.count("\n"):
+        logger.info("nnbook.offline: the theme no longer loads fontawesome.js")
+        return
+    templates = Path(app.outdir).parent / "nnbook-templates"
+    (templates / "static").mkdir(parents=True, exist_ok=True)
+    target = templates / "static" / "webpack-macros.html"
+    if not target.exists() or target.read_text() != kept:
+        target.write_text(kept)
+    config.templates_path = [str(templates), *config.templates_path]
+
+
+def chapter_of(docname: str) -> str | None:
+    """``01_neurons`` for ``book/01_neurons``; None for pages that are no chapter."""
+    match = CHAPTER.match(docname)
+    return match.group(1) if match else None
+
+
+def download_paths(root: Path, chapter: str) -> dict[str, Path]:
+    """The chapter's notebooks offered for download, by kind, that exist."""
+    found = {
+        "chapter": root / "book" / f"{chapter}.ipynb",
+        "exercises": root / "exercises" / f"{chapter}.ipynb",
+    }
+    return {kind: path for kind, path in found.items() if path.exists()}
+
+
+def _on_doctree_resolved_book(app, doctree, docname) -> None:
+    # Every builder: "Check yourself" boxes (sphinx-exercise's unnumbered
+    # exercises) are not titled "Exercise", which names the graded ones.
+    from sphinx_exercise.nodes import exercise_node, exercise_title
+
+    for box in doctree.findall(exercise_node):
+        box["classes"].append("nnbook-check")
+        for title in box.findall(exercise_title):
+            for text in title.findall(nodes.Text):
+                if text.astext().strip() == "Exercise":
+                    text.parent.replace(text, nodes.Text(CHECK_TITLE))
+                break
+    if app.builder.format == "html":
+        _add_download_links(app, doctree, docname)
+        _add_bibliography_backlinks(app, doctree, docname)
+    elif app.builder.format == "latex":
+        _live_figures_as_images(app, doctree)
+
+
+def _add_download_links(app, doctree, docname) -> None:
+    # Next to the exercise section's Binder link: the two notebooks, served by
+    # the site itself (they work offline; the Binder link does not).
+    chapter = chapter_of(docname)
+    if not chapter:
+        return
+    files = download_paths(Path(app.confdir), chapter)
+    if not files:
+        return
+    marker = f"exercises%2F{chapter}.ipynb"
+    anchor = next(
+        (
+            ref
+            for ref in doctree.findall(nodes.reference)
+            if marker in ref.get("refuri", "")
+        ),
+        None,
+    )
+    prefix = "../" * docname.count("/")
+    links = []
+    if "exercises" in files:
+        links.append(
+            f'<a class="nnbook-download nnbook-download-exercises" download '
+            f'href="{prefix}{DOWNLOADS}/exercises/{chapter}.ipynb">the exercise '
+            f"notebook <code>{chapter}.ipynb</code></a>"
+        )
+    if "chapter" in files:
+        links.append(
+            f'<a class="nnbook-download nnbook-download-chapter" download '
+            f'href="{prefix}{DOWNLOADS}/book/{chapter}.ipynb">this chapter as a '
+            f"notebook</a>"
+        )
+    html = (
+        '<p class="nnbook-downloads"><span class="fa-solid fa-download" '
+        'aria-hidden="true"></span> Download '
+        + " and ".join(links)
+        + (" to run them" if len(links) > 1 else " to run it")
+        + " in your own Jupyter (no network needed once downloaded).</p>"
+    )
+    raw = nodes.raw(text=html, format="html")
+    if anchor is not None:
+        paragraph = anchor
+        while paragraph is not None and not isinstance(paragraph, nodes.paragraph):
+            paragraph = paragraph.parent
+        if paragraph is not None:
+            # after what the paragraph introduces ("The exercises:" and its list)
+            at = paragraph.parent.index(paragraph) + 1
+            if paragraph.astext().rstrip().endswith(":") and at < len(
+                paragraph.parent.children
+            ):
+                at += 1
+            paragraph.parent.insert(at, raw)
+            return
+    # No Binder link in the text: put them at the end of the first section.
+    section = next(doctree.findall(nodes.section), None)
+    (section or doctree).append(raw)
+
+
+def _add_bibliography_backlinks(app, doctree, docname) -> None:
+    # sphinxcontrib-bibtex links a citation back only within its own page; the
+    # book's bibliography is a page of its own, so list where each work is cited.
+    domain = app.env.get_domain("cite")
+    refs = [ref for ref in domain.citation_refs if ref.docname != docname]
+    if not refs:
+        return
+    titles = app.env.titles
+    for citation in doctree.findall(nodes.citation):
+        keys = {c.key for c in domain.citations if c.citation_id in citation["ids"]}
+        cited = [r for r in refs if keys & {t.key for t in r.targets}]
+        if not cited:
+            continue
+        links, seen = [], Counter()
+        for ref in sorted(cited, key=lambda r: r.docname):
+            seen[ref.docname] += 1
+            title = titles[ref.docname].astext() if ref.docname in titles else ""
+            uri = app.builder.get_relative_uri(docname, ref.docname)
+            href = f"{uri}#{ref.citation_ref_id}"
+            name = escape(title if seen[ref.docname] == 1 else str(seen[ref.docname]))
+            links.append(f'<a href="{href}">{name}</a>')
+        html = '<p class="nnbook-backlinks">Cited in: ' + ", ".join(links) + "</p>"
+        citation.append(nodes.raw(text=html, format="html"))
+
+
+def _data_uri(uri: str) -> bytes:
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def _percent(style: str, name: str) -> float | None:
+    match = re.search(rf"(?:^|;)\s*{name}\s*:\s*([0-9.]+)%", style)
+    return float(match.group(1)) / 100 if match else None
+
+
+class _LivePicture(HTMLParser):
+    """What a live figure's static rendering shows before any slider moves: its
+    picture box (an optional background image) and the image drawn over it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.background = None
+        self.image = None  # (src, alt, style)
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        classes = a.get("class", "").split()
+        if "nnbook-live-figure" in classes:
+            self.inside = True
+        if not self.inside:
+            return
+        found = re.search(
+            r"background-image:\s*url\((data:[^)]+)\)", a.get("style", "")
+        )
+        if found and self.background is None and self.image is None:
+            self.background = found.group(1)
+        if tag == "img" and self.image is None and a.get("src", "").startswith("data:"):
+            self.image = (a["src"], a.get("alt", ""), a.get("style", ""))
+
+
+def live_figure_start_frame(html_text: str) -> tuple[bytes, str] | None:
+    """The PNG a live figure's static HTML shows first, and its alt text; None
+    when ``html_text`` is no live figure. An image drawn over a background image
+    (left/top/width in percent of the box) is composited onto it."""
+    from PIL import Image
+
+    parser = _LivePicture()
+    parser.feed(html_text)
+    if parser.image is None:
+        return None
+    src, alt, style = parser.image
+    picture = Image.open(io.BytesIO(_data_uri(src))).convert("RGBA")
+    if parser.background is not None:
+        base = Image.open(io.BytesIO(_data_uri(parser.background))).convert("RGBA")
+        left, top = _percent(style, "left") or 0, _percent(style, "top") or 0
+        width = _percent(style, "width")
+        if width:
+            size = round(width * base.width)
+            picture = picture.resize(
+                (size, round(picture.height * size / picture.width)), Image.LANCZOS
+            )
+        base.alpha_composite(
+            picture, (round(left * base.width), round(top * base.height))
+        )
+        picture = base
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, format="PNG")
+    return out.getvalue(), alt
+
+
+class _Table(HTMLParser):
+    """The rows of a simple HTML table (a DataFrame's, say): header and body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[bool, list[str]]] = []
+        self.cell: list[str] | None = None
+        self.head = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "thead":
+            self.head = True
+        elif tag == "tbody":
+            self.head = False
+        elif tag == "tr":
+            self.rows.append((self.head, []))
+        elif tag in ("td", "th") and self.rows:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None and self.rows:
+            self.rows[-1][1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def html_table(html_text: str):
+    """A docutils table made from the first HTML table in ``html_text``, or None."""
+    if "<table" not in html_text:
+        return None
+    parser = _Table()
+    parser.feed(html_text)
+    rows = [r for r in parser.rows if r[1]]
+    if not rows:
+        return None
+    width = max(len(cells) for _, cells in rows)
+    group = nodes.tgroup(cols=width)
+    group += [nodes.colspec(colwidth=1) for _ in range(width)]
+    parts = {True: nodes.thead(), False: nodes.tbody()}
+    for is_head, cells in rows:
+        row = nodes.row()
+        for text in cells + [""] * (width - len(cells)):
+            row += nodes.entry("", nodes.paragraph(text=text))
+        parts[is_head and not parts[False].children] += row
+    if parts[True].children:
+        group += parts[True]
+    group += parts[False]
+    return nodes.table("", group)
+
+
+def _live_figures_as_images(app, doctree) -> None:
+    # The PDF shows each live figure at its starting frame: the picture its
+    # static rendering (text/html, chosen for LaTeX by nb_mime_priority_overrides
+    # when the output has no image of its own) opens with, written next to the
+    # .tex file. An HTML table becomes a table; other HTML has no place in a PDF.
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" not in raw.get("format", "").split():
+            continue
+        text = raw.astext()
+        found = live_figure_start_frame(text) if "nnbook-live-figure" in text else None
+        if found is not None:
+            png, alt = found
+            name = f"nnbook-live-{hashlib.sha1(png).hexdigest()[:16]}.png"
+            out = Path(app.outdir) / name
+            if not out.exists():
+                out.write_bytes(png)
+            image = nodes.image(uri=name, alt=alt, candidates={"*": name})
+            caption = nodes.paragraph(
+                text="Interactive figure, shown at its starting values: move its "
+                "sliders in the HTML book or in the notebook."
+            )
+            raw.parent.replace(raw, nodes.container("", image, caption))
+            continue
+        table = html_table(text)
+        if table is not None:
+            raw.parent.replace(raw, table)
+        elif text.strip().startswith("<") and not re.match(
+            r"\s*<(script|style|link|meta)\b", text
+        ):  # page machinery (Thebe's settings, say) is no output
+            logger.warning(
+                "nnbook.offline: an HTML output has no place in the PDF: %s",
+                text.strip()[:80],
+                location=raw,
+            )
+
+
+def _on_build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    root, out = Path(app.confdir), Path(app.outdir)
+    for docname in app.env.found_docs:
+        chapter = chapter_of(docname)
+        for kind, path in download_paths(root, chapter).items() if chapter else ():
+            folder = "book" if kind == "chapter" else "exercises"
+            target = out / DOWNLOADS / folder / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    pdf = Path(app.outdir).parent / "latex" / Path(PDF).name
+    if pdf.exists():  # `make pdf` copies it too; an older one beats a dead link
+        (out / PDF).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, out / PDF)
+
+
+def _page_has_math(context) -> bool:
+    body = context.get("body", "")
+    return 'class="math' in body or "\\(" in body or "\\[" in body
+
+
+def _edit_header_buttons(context, pagename) -> None:
+    # The download menu: the book as a PDF for every page, the notebooks on
+    # chapters; the browser's print dialog is named for what it is.
+    groups = [
+        b
+        for b in context.get("header_buttons", [])
+        if b.get("label") == "download-buttons"
+    ]
+    if not groups:
+        return
+    buttons = groups[0]["buttons"]
+    pathto = context["pathto"]
+    for button in buttons:
+        if button.get("label") == "download-pdf-button":
+            button["text"] = "print"
+            button["tooltip"] = "Print this page (or save it as PDF)"
+            button["icon"] = "fas fa-print"
+    buttons.append(
+        {
+            "type": "link",
+            "url": pathto(PDF, 1),
+            "text": "book .pdf",
+            "tooltip": "The whole book as one PDF",
+            "icon": "fas fa-file-pdf",
+            "label": "download-book-pdf-button",
+        }
+    )
+    chapter = chapter_of(pagename)
+    if chapter:
+        buttons.append(
+            {
+                "type": "link",
+                "url": pathto(f"{DOWNLOADS}/exercises/{chapter}.ipynb", 1),
+                "text": "exercises",
+                "tooltip": "This chapter's exercise notebook",
+                "icon": "fas fa-pencil",
+                "label": "download-exercises-button",
+            }
+        )
+
+
+# -- author-year citations -------------------------------------------------------
+
+
+def _last_names(person) -> str:
+    from pybtex.richtext import Text
+
+    return Text(*person.rich_last_names).render_as("text") if person else ""
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Labels such as "Rosenblatt, 1958", "Minsky and Papert, 1969",
+    "LeCun et al., 1998a": the text's citations and the bibliography's labels are
+    the same, and two works of the same authors and year get a and b."""
+
+    def format_labels(self, sorted_entries):
+        entries = list(sorted_entries)
+        bases = [self.base(entry) for entry in entries]
+        counts, seen = Counter(bases), Counter()
+        for base in bases:
+            if counts[base] > 1:
+                seen[base] += 1
+                yield f"{base}{'abcdefghijklmnopqrstuvwxyz'[seen[base] - 1]}"
+            else:
+                yield base
+
+    @staticmethod
+    def base(entry) -> str:
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [_last_names(p) for p in people]
+        if len(names) >= 3:
+            who = f"{names[0]} et al."
+        elif len(names) == 2:
+            who = f"{names[0]} and {names[1]}"
+        else:
+            who = names[0] if names else entry.fields.get("title", entry.key)
+        return f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """pybtex's plain entries, sorted by author and year, labelled author–year."""
+
+    default_label_style = "nnbook_author_year"
+    default_sorting_style = "author_year_title"
+
+
+@bibtex_node
+def labelled_year(children, data):
+    """The year as the bibliography's label shows it: "1998a" where two works of
+    the same authors share a year, else the entry's year."""
+    from pybtex.richtext import Text
+
+    label = data["formatted_entry"].label
+    return Text(label.rsplit(", ", 1)[-1])
+
+
+def _with_labelled_year(style):
+    """``style`` (an author-year reference style) citing the labelled year."""
+
+    def inner(role_name):
+        return _replace_year(type(style).inner(style, role_name))
+
+    style.inner = inner
+    return style
+
+
+def _replace_year(node):
+    # pybtex template nodes: swap every ``year`` node for ``labelled_year``
+    from sphinxcontrib.bibtex.style.template import year
+
+    if not isinstance(node, type(year)):  # text between the nodes
+        return node
+    if node.f is year.f:
+        return labelled_year
+    node.children = [_replace_year(child) for child in node.children]
+    return node
+
+
+@dataclass
+class AuthorYearReferences(AuthorYearReferenceStyle):
+    """sphinxcontrib-bibtex's author-year citations, "[LeCun et al., 1998a]" and
+    "LeCun et al. [1998a]", whose year carries the label's a/b."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.styles[:2] = [_with_labelled_year(s) for s in self.styles[:2]]
+
+
+register_plugin("pybtex.style.labels", "nnbook_author_year", AuthorYearLabels)
+register_plugin("pybtex.style.formatting", "nnbook_author_year", AuthorYearStyle)
+register_bibtex_plugin(
+    "sphinxcontrib.bibtex.style.referencing", "nnbook_author_year", AuthorYearReferences
+)
+
+
 def setup(app):
     """Register the extension with Sphinx."""
     app.add_config_value("nnbook_thebe_server_url", "", "html", types=[str])
     app.add_config_value("nnbook_thebe_server_token", "", "html", types=[str])
+    app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-before-read-docs", _on_env_before_read_docs)
     app.connect("doctree-resolved", _on_doctree_resolved, priority=600)
+    app.connect("doctree-resolved", _on_doctree_resolved_book, priority=700)
     app.connect("html-page-context", _on_html_page_context, priority=900)
+    app.connect("build-finished", _on_build_finished)
+    app.add_css_file("nnbook.css", priority=900)
+    app.add_js_file("nnbook.js", priority=900)
     # Bump env_version when what this extension writes into pages changes: Sphinx
     # then rewrites every page instead of only the changed ones.
     return {
         "parallel_read_safe": True,
         "parallel_write_safe": True,
-        "version": "1",
-        "env_version": 3,
+        "version": "2",
+        "env_version": 4,
     }

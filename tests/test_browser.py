@@ -10,31 +10,19 @@ what that visit recorded.
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
-import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from browsing import CHROMIUM_FLAGS, chromium_executable, serve
 from conftest import BOOK, ROOT
 
-HTML = ROOT / "_build" / "html"
+# NNBOOK_HTML: test another build of the site (e.g. one made with --path-output).
+HTML = Path(os.environ.get("NNBOOK_HTML") or ROOT / "_build" / "html")
 MAX_PAGE_BYTES = 3_000_000
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 WIDGET_VIEW = "script[type='application/vnd.jupyter.widget-view+json']"
 
 
@@ -55,31 +43,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def chromium_executable() -> str:
-    """Debian's Chromium; installed with apt-get when missing and running as root."""
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        for command in (
-            ["apt-get", "update"],
-            ["apt-get", "install", "-y", "chromium"],
-        ):
-            subprocess.run(command, env=env, capture_output=True, check=False)
-        if Path("/usr/bin/chromium").exists():
-            return "/usr/bin/chromium"
-    pytest.skip(
-        "Chromium is missing and could not be installed: run "
-        "`apt-get install -y chromium` as root, then the browser tests run"
-    )
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
 @dataclass
 class PageReport:
     """What one visit to a page saw."""
@@ -97,14 +60,8 @@ class PageReport:
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(HTML))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -188,13 +145,20 @@ INSPECT = (
 )
 
 
+# Runs in the page: what a live figure shows now (its images and their boxes).
+PICTURE = """(figure) => Array.from(
+    figure.querySelectorAll("img, [style*='background']"))
+  .map((el) => (el.getAttribute("src") || "") + "|" + (el.getAttribute("style") || ""))
+  .join("\\n")"""
+
+
 def move_sliders(page) -> list[dict]:
     """Move every slider of every static live figure with the keyboard."""
     results = []
     figures = page.locator(".nnbook-live-figure")
     for f in range(figures.count()):
         figure = figures.nth(f)
-        image = figure.locator("img")
+        image = figure.locator("img").first
         result = {"inputs": 0, "labelled": 0, "unchanged": [], "broken": []}
         inputs = figure.locator("input[type=range]")
         result["inputs"] = inputs.count()
@@ -202,18 +166,23 @@ def move_sliders(page) -> list[dict]:
             slider = inputs.nth(i)
             if slider.evaluate("(el) => el.labels.length > 0"):
                 result["labelled"] += 1
-            before = image.get_attribute("src")
+            before = figure.evaluate(PICTURE)
             slider.focus()
-            steps = int(slider.get_attribute("max"))
-            key = "ArrowRight" if slider.input_value() != str(steps) else "ArrowLeft"
+            low = float(slider.get_attribute("min") or 0)
+            high = float(slider.get_attribute("max") or 100)
+            step = float(slider.get_attribute("step") or 1)
+            steps = max(1, round((high - low) / step))
+            at_top = abs(float(slider.input_value()) - high) < step / 2
+            key = "ArrowLeft" if at_top else "ArrowRight"
             changed = False
             for _ in range(steps):  # some value of this slider must change the picture
                 slider.press(key)
-                if image.get_attribute("src") != before:
+                if figure.evaluate(PICTURE) != before:
                     changed = True
                     break
             if not changed:
-                result["unchanged"].append(figure.locator("label").nth(i).inner_text())
+                label = slider.evaluate("(el) => el.labels[0]?.innerText || el.id")
+                result["unchanged"].append(label)
             if not image.evaluate("(el) => el.complete && el.naturalWidth > 0"):
                 result["broken"].append(i)
         results.append(result)
