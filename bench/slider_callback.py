@@ -3,7 +3,7 @@
 Usage (from the repository root, after `make book` or `make test` set up .venv):
 
     .venv/bin/python bench/slider_callback.py [book/01_neurons.ipynb ...] [--moves 60]
-        [--baseline-moves 20]
+        [--baseline-moves 20] [--static]
 
 For each chapter it starts a kernel, runs the notebook's cells, finds every live
 figure the chapter made, and then, inside that kernel, moves each slider through
@@ -16,6 +16,10 @@ those moves, the common pattern the live figures replace: ``ipywidgets.interacti
 around a function that rebuilds the same chapter figure from scratch (the code of
 the chapter cell that made it, from its ``fig = ...`` line on) and shows it with
 ``plt.show()``, which the inline backend renders with ``bbox_inches="tight"``.
+
+With ``--static`` it also times, in that kernel, what a book build adds per live
+figure: drawing its precomputed pictures and writing their HTML
+(:mod:`nnbook.static_sliders`), with the number of pictures and their bytes.
 
 This is a benchmark, not a test: it asserts nothing and its numbers depend on the
 machine. ``python -m bench`` (bench/run.py) reuses these functions.
@@ -38,7 +42,7 @@ import json as _json, sys as _sys
 _sys.path.insert(0, {root!r})
 from bench.slider_callback import time_live_figures as _time_live_figures
 print("BENCH" + _json.dumps(_time_live_figures(globals(), {moves}, {cells!r},
-                                               {baseline_moves})))
+                                               {baseline_moves}, static={static})))
 """
 
 
@@ -116,8 +120,29 @@ def _assigns(node: ast.stmt, name: str) -> bool:
     )
 
 
+def time_static(live) -> dict:
+    """What a book build spends on one live figure's precomputed pictures."""
+    from nnbook import static_sliders
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    plan, pictures = static_sliders.render(live)
+    html = static_sliders.static_html(live, (plan, pictures))
+    return {
+        "seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "pictures": plan.size(),
+        "html_bytes": len(html),
+        "mode": plan.mode,
+        "steps": {axis.name: axis.step for axis in plan.axes},
+    }
+
+
 def time_live_figures(
-    namespace: dict, moves: int, cells: dict | None = None, baseline_moves: int = 0
+    namespace: dict,
+    moves: int,
+    cells: dict | None = None,
+    baseline_moves: int = 0,
+    static: bool = False,
 ) -> list[dict]:
     """Time every live figure in ``namespace`` (a kernel's ``globals()``).
 
@@ -126,7 +151,8 @@ def time_live_figures(
     the render and the widget message. With ``baseline_moves`` and the figure's
     cell source in ``cells`` (name -> source), an ``ipywidgets.interactive`` built
     on :func:`replot_function` is moved too, every few of those moves, in the
-    same loop so that both see the same machine load. One dict per figure.
+    same loop so that both see the same machine load. ``static``: also time the
+    figure's precomputed pictures (:func:`time_static`). One dict per figure.
     """
     import ipywidgets as widgets
 
@@ -179,6 +205,8 @@ def time_live_figures(
                 f"(backend {_backend()})"
             )
             baseline.close()
+        if static:
+            row["static"] = time_static(obj)
         results.append(row)
     return results
 
@@ -215,7 +243,11 @@ def figure_cells(notebook) -> dict[str, str]:
 
 
 def time_chapter(
-    path: Path, moves: int, baseline_moves: int = 0, timeout: int = 900
+    path: Path,
+    moves: int,
+    baseline_moves: int = 0,
+    timeout: int = 900,
+    static: bool = False,
 ) -> list[dict]:
     """Run the chapter in a fresh kernel, then time its sliders there."""
     import nbformat
@@ -227,6 +259,7 @@ def time_chapter(
         moves=moves,
         cells=figure_cells(notebook),
         baseline_moves=baseline_moves,
+        static=static,
     )
     notebook.cells.append(nbformat.v4.new_code_cell(probe))
     client = NotebookClient(
@@ -257,14 +290,21 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="interact + re-plot changes per figure (0: none)",
     )
+    parser.add_argument(
+        "--static",
+        action="store_true",
+        help="also time each figure's precomputed pictures for the book",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
     print(
         f"{'chapter':<28} {'figure':<24} {'moves':>6} {'median ms':>10} {'p95 ms':>8}"
         + (f" {'re-plot median ms':>18} {'ratio':>6}" if args.baseline_moves else "")
+        + (f" {'book pictures':>13} {'KB':>5} {'cpu s':>6}" if args.static else "")
     )
     for path in paths:
-        for row in time_chapter(path, args.moves, args.baseline_moves):
+        rows = time_chapter(path, args.moves, args.baseline_moves, static=args.static)
+        for row in rows:
             line = (
                 f"{path.stem:<28} {row['figure']:<24} {row['moves']:>6} "
                 f"{row['median_ms']:>10.1f} {row['p95_ms']:>8.1f}"
@@ -272,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
             if "baseline" in row:
                 base = row["baseline"]["median_ms"]
                 line += f" {base:>18.1f} {base / row['median_ms']:>6.1f}"
+            if "static" in row:
+                book = row["static"]
+                line += (
+                    f" {book['pictures']:>13} {book['html_bytes'] / 1000:>5.0f}"
+                    f" {book['cpu_seconds']:>6.1f}"
+                )
             print(line)
     return 0
 

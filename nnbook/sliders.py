@@ -4,10 +4,14 @@ A chapter builds its figure once, writes a small ``update(**values)`` function
 that moves the existing artists (``line.set_data``, ``image.set_data``, ...), and
 hands both to :func:`live_figure`. Each slider move calls ``update`` and swaps the
 new PNG into a single image widget, so nothing flickers and no figures pile up.
+When ``update`` returns a short string, it is the figure's outcome ("AND: 4/4
+right"): shown under the figure and read out by screen readers. In the built book
+the same figure moves with precomputed pictures (:mod:`nnbook.static_sliders`).
 """
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -167,15 +171,17 @@ class LiveFigure:
     """A figure plus sliders; displaying it in a notebook shows both.
 
     Use :func:`live_figure` to make one. ``set(**values)`` applies slider values
-    from code (tests and benchmarks use it) and returns the new PNG bytes.
+    from code (tests and benchmarks use it) and returns the new PNG bytes;
+    ``outcome`` is what ``update`` last returned, if it returned a string.
     """
 
     def __init__(
         self,
         fig,
-        update: Callable[..., None],
+        update: Callable[..., str | None],
         sliders: Mapping[str, Slider],
         description: str,
+        static: static_sliders.StaticSpec | None = None,
     ) -> None:
         import ipywidgets as widgets
 
@@ -183,8 +189,9 @@ class LiveFigure:
         self.update = update
         self.sliders = dict(sliders)
         self.description = description
+        self.static = static or static_sliders.StaticSpec()
         self.values = {name: s.value for name, s in self.sliders.items()}
-        update(**self.values)
+        self.outcome = _outcome(update(**self.values))
         # Lay the figure out once, then freeze it: re-running constrained layout on
         # every slider move would cost more than the redraw itself.
         fig.canvas.draw()
@@ -197,8 +204,9 @@ class LiveFigure:
         self.redraw(self.values)
 
         self._syncing = False
+        width = f"{round(fig.get_figwidth() * fig.dpi)}px"
         self.image = widgets.Image(value=self.renderer.png(level=6), format="png")
-        self.image.layout.max_width = "100%"
+        self.image.layout = widgets.Layout(max_width="100%", width=width)
         self.controls = {}
         for name, s in self.sliders.items():
             control = widgets.FloatSlider(
@@ -208,29 +216,76 @@ class LiveFigure:
                 step=s.step,
                 description=name,
                 continuous_update=True,
-                readout_format=".2f",
+                readout_format=_readout_format(s.step),
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="auto", min_width="0"),
             )
             control.observe(self._on_change, names="value")
             self.controls[name] = control
-        self.widget = widgets.VBox(
-            [widgets.HBox(list(self.controls.values())), self.image]
+        # A tidy grid: one row for up to three sliders, then rows of two or three.
+        columns = {1: 1, 2: 2, 3: 3, 4: 2}.get(len(self.controls), 3)
+        # Long names leave no room for the track in a narrow column: fewer columns.
+        longest = max(len(name) for name in self.controls)
+        if longest >= 10:
+            columns = 1
+        elif longest >= 6:
+            columns = min(columns, 2)
+        grid = widgets.GridBox(
+            list(self.controls.values()),
+            layout=widgets.Layout(
+                grid_template_columns=f"repeat({columns}, minmax(0, 1fr))",
+                grid_gap="0 1em",
+                width=width,
+                max_width="100%",
+            ),
         )
-        self.widget.layout.flex_flow = "column"
-        self.widget.children[0].layout.flex_flow = "row wrap"
+        rows = []
+        self.presets = static_sliders.preset_list(self.static, self.values)
+        if self.static.presets:
+            buttons = []
+            for name, values in self.presets:
+                button = widgets.Button(description=name, tooltip=f"set {name}")
+                button.on_click(lambda _, values=values: self.set(**values))
+                buttons.append(button)
+            rows.append(
+                widgets.HBox(
+                    buttons,
+                    layout=widgets.Layout(
+                        flex_flow="row wrap", justify_content="center"
+                    ),
+                )
+            )
+        self.outcome_line = widgets.HTML(
+            self._outcome_html(), layout=widgets.Layout(max_width=width)
+        )
+        rows += [grid, self.image, self.outcome_line]
+        self.widget = widgets.VBox(
+            rows, layout=widgets.Layout(align_items="center", width="100%")
+        )
+
+    def _outcome_html(self) -> str:
+        if not self.outcome:
+            return ""
+        return (
+            '<p style="text-align:center;font-weight:600;margin:0.2em 0">'
+            f"{html.escape(self.outcome)}</p>"
+        )
 
     def _on_change(self, change) -> None:
         if not self._syncing:
             self.set(**{change["owner"].description: change["new"]})
 
-    def redraw(self, values: Mapping[str, float]) -> None:
+    def redraw(self, values: Mapping[str, float]) -> str | None:
         """Run the figure's update with ``values`` and redraw what it changed.
 
-        Leaves the widget alone: :meth:`set` and the static frames
-        (:mod:`nnbook.static_sliders`) both build on it.
+        Returns the outcome string ``update`` gave, if any. Leaves the widget alone:
+        :meth:`set` and the static pictures (:mod:`nnbook.static_sliders`) both
+        build on it.
         """
         self.renderer.mark_clean()
-        self.update(**values)
+        outcome = _outcome(self.update(**values))
         self.renderer.draw()
+        return outcome
 
     def set(self, **values: float) -> bytes:
         """Move sliders to ``values``, redraw, and return the figure's PNG bytes."""
@@ -241,9 +296,10 @@ class LiveFigure:
                 f"this figure has {list(self.sliders)}"
             )
         self.values.update({name: float(v) for name, v in values.items()})
-        self.redraw(self.values)
+        self.outcome = self.redraw(self.values)
         png = self.renderer.png()
         self.image.value = png
+        self.outcome_line.value = self._outcome_html()
         self._syncing = True  # moving the controls from code must not redraw again
         try:
             for name in values:
@@ -265,24 +321,82 @@ class LiveFigure:
         # frontend without widget support shows.
         bundle["text/plain"] = repr(self)
         if static_sliders.enabled():
-            # Book builds only: precomputed frames that move with no kernel; the
-            # HTML build prefers this to the widget (_config.yml), Jupyter does not.
-            bundle["text/html"] = static_sliders.static_html(self)
+            # Book builds only: precomputed pictures that move with no kernel; the
+            # HTML build prefers text/html to the widget (_config.yml), Jupyter
+            # keeps the widget.
+            key = tuple(self.values.values())
+            if getattr(self, "_static", (None,))[0] != key:  # drawn once per values
+                self._static = (key, static_sliders.static_bundle(self))
+            bundle.update(self._static[1])
         return bundle
+
+
+def _outcome(result) -> str | None:
+    """The outcome an update function returned: a string, or None."""
+    if result is None:
+        return None
+    if not isinstance(result, str):
+        raise TypeError(
+            "a live figure's update function may return a short string saying what "
+            f"the picture shows (or nothing), got {type(result).__name__}"
+        )
+    return result.strip() or None
+
+
+def _readout_format(step: float) -> str:
+    """Enough decimals to show every value on the slider's grid."""
+    decimals = 0
+    while decimals < 6 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9:
+        decimals += 1
+    return f".{max(decimals, 1)}f"
 
 
 def live_figure(
     fig,
-    update: Callable[..., None],
+    update: Callable[..., str | None],
     sliders: Mapping[str, Slider | tuple[float, float, float, float]],
     description: str,
+    *,
+    static: Mapping | None = None,
 ) -> LiveFigure:
     """Sliders that redraw ``fig`` in place (chapters 1 to 10).
 
     ``update(**values)`` receives every slider's current value by name and must
-    change the figure's existing artists rather than draw new ones.
+    change the figure's existing artists rather than draw new ones. It may return a
+    short string saying what the picture shows, e.g. ``"AND: 4/4 right, OR: 3/4,
+    XOR: 2/4"``: the notebook shows it under the figure, and the book uses it as the
+    picture's alt text and in a live region that screen readers announce.
     ``sliders`` maps a name to ``Slider(min, max, step, value)`` or the same
     four numbers as a tuple. ``description`` says in words what the figure shows.
+
+    ``static`` (optional) shapes the precomputed version in the built book, where
+    each slider steps evenly, by the code's step or a coarser round one, through
+    pictures drawn in advance. Without it, a figure with up to three sliders (more
+    when its pictures are small) gets every combination at the finest steps its
+    page's byte budget allows; a bigger figure moves one slider at a time. Keys:
+
+    * ``"presets"``: ``{name: {slider: value, ...}}``, whole parameter sets the
+      reader switches between with buttons (sliders left out keep their start
+      values; ``{}`` names the start itself). The code's start values come first,
+      as "start" unless a preset equals them. The notebook shows the same buttons.
+    * ``"vary"``: the one to three sliders that move in the book (every
+      combination of their values, for each preset); the others are set by the
+      preset and listed under the controls.
+    * ``"steps"``: ``{slider: step}``, the book's step for a slider (a whole
+      multiple of its step in the code); coarser if the budget demands.
+    * ``"budget"``: bytes of pictures in the page for this figure (default: what
+      the page has left, at most 700 kB).
+
+    A note under the controls says where the book differs from the notebook. The
+    figure is numbered and captioned like any other: put ``mystnb.figure.name`` and
+    ``mystnb.figure.caption`` in the code cell's metadata and refer to it with
+    ``{numref}``. For example, chapter 2's nine-slider network, whose hidden layer
+    the reader picks and whose output bias moves::
+
+        xor_sliders = live_figure(fig, update, ranges, description=...,
+            static={"presets": {"XOR network": {},
+                                "hidden AND and NOR": {"b1_1": -15, "b1_2": 5}},
+                    "vary": ["b2"]})
     """
     if not callable(update):
         raise TypeError(f"update must be a function, got {type(update).__name__}")
@@ -299,4 +413,13 @@ def live_figure(
                 f"slider {name!r} must be Slider(min, max, step, value) or a tuple of "
                 f"those four numbers, got {spec!r}"
             )
-    return LiveFigure(fig, update, specs, description)
+    for name, s in specs.items():
+        position = (s.value - s.min) / s.step
+        if abs(position - round(position)) > 1e-6:
+            raise ValueError(
+                f"slider {name!r} starts at {s.value:g}, between its steps of "
+                f"{s.step:g} from {s.min:g}; the widget would move it"
+            )
+    return LiveFigure(
+        fig, update, specs, description, static_sliders.parse_static(static, specs)
+    )

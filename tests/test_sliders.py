@@ -174,3 +174,57 @@ def test_one_move_runs_the_update_once():
     live.set(w=2.0)
     live.controls["b"].value = 1.0
     assert calls == [(2.0, 0.0), (2.0, 1.0)]
+
+
+def test_an_outcome_string_is_shown_under_the_figure_and_follows_the_sliders():
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+
+    def update(w):
+        line.set_ydata([0, w])
+        return f"slope {w:g}"
+
+    live = live_figure(fig, update, {"w": (-2, 2, 0.5, 1.0)}, "a line")
+    assert live.outcome == "slope 1" and "slope 1" in live.outcome_line.value
+    live.controls["w"].value = -0.5
+    assert live.outcome == "slope -0.5" and "slope -0.5" in live.outcome_line.value
+
+
+def test_an_update_returning_something_else_than_text_is_refused():
+    fig, ax = plt.subplots()
+    with pytest.raises(TypeError, match="short string"):
+        live_figure(fig, lambda w: 3.0, {"w": (-2, 2, 0.5, 1.0)}, "x")
+
+
+def test_a_start_value_between_steps_is_refused():
+    fig, _ = make_line_figure()
+    with pytest.raises(ValueError, match="between its steps"):
+        live_figure(fig, lambda w: None, {"w": (0, 1, 0.25, 0.3)}, "x")
+
+
+def test_presets_are_buttons_in_the_notebook_too():
+    fig, update = make_line_figure()
+    live = live_figure(
+        fig,
+        update,
+        {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)},
+        "a line",
+        static={"presets": {"steep": {"w": 4.0, "b": 1.0}}, "vary": ["b"]},
+    )
+    buttons = live.widget.children[0].children
+    assert [b.description for b in buttons] == ["start", "steep"]
+    buttons[1].click()
+    assert live.values == {"w": 4.0, "b": 1.0}
+    assert (live.controls["w"].value, live.controls["b"].value) == (4.0, 1.0)
+
+
+def test_the_widget_is_centred_with_labelled_sliders_in_even_columns():
+    fig, update = make_line_figure()
+    live = live_figure(
+        fig, update, {"w": (-5, 5, 0.5, 1.0), "b": (-2, 2, 0.5, 0.0)}, "a line"
+    )
+    assert live.widget.layout.align_items == "center"
+    grid = live.widget.children[0]
+    assert grid.layout.grid_template_columns == "repeat(2, minmax(0, 1fr))"
+    assert [c.description for c in grid.children] == ["w", "b"]
+    assert live.controls["w"].readout_format == ".1f"
