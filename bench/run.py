@@ -22,8 +22,12 @@ ratio from two measurements made in the same run):
   ``nnbook grade`` on all cores, and nbgrader's way (each notebook executed in
   its own kernel with the checks inside it, as many kernels in parallel as
   cores; ratio = ours / that): :mod:`bench.grading`;
-* chapter 8's NumPy network against PyTorch per epoch: :mod:`bench.training`;
-* the heaviest page of the built site with everything it loads: :mod:`bench.build`.
+* chapter 8's NumPy network against PyTorch and against scikit-learn's
+  ``MLPClassifier`` per epoch: :mod:`bench.training`;
+* the PDF build (``make pdf``), once, after the first clean build;
+* the heaviest page of the built site with everything it loads, counted from the
+  files it references and as Chromium loads it (plain and gzipped):
+  :mod:`bench.build`.
 
 It prints the table with each row's target and whether it is met, and writes it
 as JSON (default ``_build/bench/results.json``; the path is printed). Targets
@@ -89,6 +93,12 @@ TARGETS = {
     "grading.rate": Target(">=", 120, "/min"),
     "grading.ratio": Target(">=", 5, "x"),
     "training.ratio": Target("<=", 1.5, "x"),  # NumPy seconds / PyTorch seconds
+    "training.sklearn_ratio": Target("<=", 1.5, "x"),  # NumPy / MLPClassifier
+    "grading.report": Target("<", 5, " %"),
+    "training.transformer_ratio": Target("<=", 2, "x"),  # NumPy / PyTorch, ch. 11
+    # the heaviest chapter page with every asset Chromium loads for it
+    "pages.loaded": Target("<", 3, " MB"),
+    "pages.loaded_gzip": Target("<", 1.5, " MB"),
 }
 
 
@@ -177,7 +187,24 @@ def build_rows(ctx: dict) -> list[Row]:
             + f"; executing notebooks {executing:.1f} s of it (median)"
         )
 
+    pdf = result.get("pdf", {})
+    if pdf.get("seconds") is None:
+        pdf_row = Row.missing(
+            "build.pdf", "PDF build (make pdf)", pdf.get("skipped", "")
+        )
+    else:
+        pdf_row = Row.measured(
+            "build.pdf",
+            "PDF build (make pdf)",
+            pdf["seconds"],
+            " s",
+            ".1f",
+            note=f"outputs cached; exit {pdf['exit_code']}"
+            + (f", {pdf['pdf_bytes'] / 1e6:.1f} MB" if pdf.get("pdf_bytes") else "")
+            + ("" if pdf["exit_code"] == 0 else f"; FAILED, see {pdf['log']}"),
+        )
     return [
+        pdf_row,
         Row.measured(
             "build.clean",
             "Book build, clean (empty cache)",
@@ -321,26 +348,90 @@ def grading_rows(ctx: dict) -> list[Row]:
             ".1f",
             note="median of per-run ratios",
         ),
+        Row.measured(
+            "grading.report",
+            "Class report, share of grading time",
+            100 * statistics.median(r["report_share"] for r in ours),
+            " %",
+            ".1f",
+            note="report.html + report.md written after grading the same hand-ins",
+        ),
     ]
 
 
 def training_rows(ctx: dict) -> list[Row]:
-    """Chapter 8's NumPy network per epoch against PyTorch (bench.training)."""
+    """Chapter 8's NumPy network per epoch against PyTorch and MLPClassifier
+    (bench.training)."""
     result = training.compare(max(ctx["reps"], 3))
     ctx["details"]["training"] = result
     what = "Ch. 8 NumPy net / PyTorch, per epoch"
     if result["status"] != "measured":
-        return [Row.missing("training.ratio", what, result["status"])]
+        rows = [Row.missing("training.ratio", what, result["status"])]
+    else:
+        rows = [
+            Row.measured(
+                "training.ratio",
+                what,
+                result["ratio"],
+                "x",
+                ".2f",
+                note=f"NumPy {result['numpy_seconds'] * 1000:.0f} ms, PyTorch "
+                f"{result['torch_seconds'] * 1000:.0f} ms per epoch",
+            )
+        ]
+    result = training.compare_transformer(max(ctx["reps"], 3))
+    ctx["details"]["training_transformer"] = result
+    if result["status"] != "measured":
+        rows.append(
+            Row.missing("training.transformer_ms", "Ch. 11 step", result["status"])
+        )
+    else:
+        rows.append(
+            Row.measured(
+                "training.transformer_ms",
+                "Ch. 11 transformer, one training step",
+                result["numpy_ms_per_step"],
+                " ms",
+                ".1f",
+                note="NumPy, one BLAS thread",
+            )
+        )
+        if result.get("torch") == "measured":
+            rows.append(
+                Row.measured(
+                    "training.transformer_ratio",
+                    "Ch. 11 transformer step, NumPy / PyTorch",
+                    result["ratio"],
+                    "x",
+                    ".2f",
+                    note=f"PyTorch {result['torch_ms_per_step']:.1f} ms per step",
+                )
+            )
+        else:
+            rows.append(
+                Row.missing(
+                    "training.transformer_ratio",
+                    "Ch. 11 transformer step, NumPy / PyTorch",
+                    result.get("torch", "not measured"),
+                )
+            )
+    result = training.compare_sklearn(max(ctx["reps"], 3))
+    ctx["details"]["training_sklearn"] = result
+    what = "Ch. 8 NumPy net / MLPClassifier, per epoch"
+    if result["status"] != "measured":
+        return [*rows, Row.missing("training.sklearn_ratio", what, result["status"])]
     return [
+        *rows,
         Row.measured(
-            "training.ratio",
+            "training.sklearn_ratio",
             what,
             result["ratio"],
             "x",
             ".2f",
-            note=f"NumPy {result['numpy_seconds'] * 1000:.0f} ms, PyTorch "
-            f"{result['torch_seconds'] * 1000:.0f} ms per epoch",
-        )
+            note=f"NumPy {result['numpy_seconds'] * 1000:.1f} ms, MLPClassifier "
+            f"{result['sklearn_seconds'] * 1000:.1f} ms per epoch; Adam, batch "
+            f"{result['batch']}, {result['epochs']} epochs, median of per-pair ratios",
+        ),
     ]
 
 
@@ -370,16 +461,47 @@ def page_rows(ctx: dict) -> list[Row]:
         note += f"; {len(top['remote'])} remote URLs not counted"
     if ctx.get("site") is None:
         note += f"; site {site}"
-    return [
+    rows = [
         Row.measured(
             "pages.largest",
-            "Largest page weight",
+            "Largest page weight (files)",
             top["bytes"] / 1e6,
             " MB",
             ".2f",
             note=note,
         )
     ]
+    try:
+        loaded = build.loaded_weights(Path(site))
+    except Exception as error:  # no Chromium or Playwright: say so, keep the rest
+        why = f"not measured: {type(error).__name__}: {error}"[:160]
+        return rows + [Row.missing("pages.loaded", "Largest page, loaded", why)]
+    ctx["details"]["pages_loaded"] = loaded
+    heaviest = loaded[0]
+    packed = max(loaded, key=lambda r: r["gzip_bytes"])
+    rows += [
+        Row.measured(
+            "pages.loaded",
+            "Largest page, as Chromium loads it",
+            heaviest["bytes"] / 1e6,
+            " MB",
+            ".2f",
+            note=f"{heaviest['page']}: {heaviest['requests']} requests; largest "
+            + ", ".join(
+                f"{p.rsplit('/', 1)[-1]} {b / 1e6:.2f}"
+                for p, b in heaviest["largest_files"][:3]
+            ),
+        ),
+        Row.measured(
+            "pages.loaded_gzip",
+            "Largest page, loaded, gzipped",
+            packed["gzip_bytes"] / 1e6,
+            " MB",
+            ".2f",
+            note=f"{packed['page']} (text gzipped, images and fonts as they are)",
+        ),
+    ]
+    return rows
 
 
 MEASURE: dict[str, Callable[[dict], list[Row]]] = {
