@@ -36,20 +36,15 @@ class _Client(NotebookClient):
         self, cell, cell_index, execution_count=None, store_history=True
     ):
         if cell.cell_type == "markdown":
-            wanted = quoted.expressions(cell.source)
-            if wanted:
+            asked = quoted.requests(cell.source)
+            if asked:
                 msg_id = self.kc.execute(
-                    "",
-                    silent=True,
-                    store_history=False,
-                    user_expressions={str(i): e for i, e in enumerate(wanted)},
+                    "", silent=True, store_history=False, user_expressions=asked
                 )
                 reply = await self.async_wait_for_reply(msg_id, cell)
-                results = reply["content"].get("user_expressions", {})
-                cell.metadata[quoted.METADATA_KEY] = [
-                    {"expression": e, "result": quoted.plain(results.get(str(i), {}))}
-                    for i, e in enumerate(wanted)
-                ]
+                cell.metadata[quoted.METADATA_KEY] = quoted.results(
+                    asked, reply["content"].get("user_expressions", {})
+                )
                 failed = [
                     f"{{eval}}`{item['expression']}`: {item['result']['evalue']}"
                     for item in cell.metadata[quoted.METADATA_KEY]

@@ -66,23 +66,32 @@ def shown_text(result: dict) -> str:
     return _QUOTES.sub(r"\2", text)
 
 
+def requests(cell_source: str) -> dict[str, str]:
+    """The ``user_expressions`` of an execute request for one Markdown cell's
+    ``{eval}`` roles (key -> expression; empty when the cell quotes nothing)."""
+    return {str(i): expr for i, expr in enumerate(expressions(cell_source))}
+
+
+def results(asked: dict[str, str], replies: dict[str, Any]) -> list[dict]:
+    """What to store in the cell's metadata, from the kernel's reply to
+    :func:`requests`."""
+    return [
+        {"expression": expr, "result": plain(replies.get(key, {}))}
+        for key, expr in asked.items()
+    ]
+
+
 def evaluate(
     run: Callable[[dict[str, str]], dict[str, Any]], cell_source: str
 ) -> list[dict]:
     """Evaluate the expressions of one Markdown cell with ``run``.
 
-    ``run`` sends an execute request with these ``user_expressions`` (a dict of
-    key -> expression) and returns the reply's ``user_expressions``. Returns the
-    list to store in the cell's metadata (empty when the cell quotes nothing).
+    ``run`` sends an execute request with these ``user_expressions`` and returns
+    the reply's ``user_expressions``. Returns the list to store in the cell's
+    metadata (empty when the cell quotes nothing).
     """
-    wanted = expressions(cell_source)
-    if not wanted:
-        return []
-    replies = run({str(i): expr for i, expr in enumerate(wanted)})
-    return [
-        {"expression": expr, "result": plain(replies.get(str(i), {}))}
-        for i, expr in enumerate(wanted)
-    ]
+    asked = requests(cell_source)
+    return results(asked, run(asked)) if asked else []
 
 
 def blocking_runner(client, timeout: float = 60) -> Callable[[dict], dict]:
