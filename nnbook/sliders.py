@@ -12,13 +12,16 @@ the same figure moves with precomputed pictures (:mod:`nnbook.static_sliders`).
 from __future__ import annotations
 
 import html
-import io
+import struct
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import matplotlib.axis as maxis
 import matplotlib.pyplot as plt
+import matplotlib.text as mtext
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from nnbook import static_sliders
 
@@ -58,7 +61,13 @@ class FigureRenderer:
     matplotlib which artists went stale, redraws just those (and whatever sits
     above them in the same axes) over a saved background, and falls back to a
     full draw when anything else changed: axis limits, ticks, or a new artist.
-    The pixels are the same either way; ``tests/test_sliders.py`` checks that.
+    Unchanged artists with text that sit above a changed one (a legend over moving
+    lines) are drawn once, alone, at each full draw and then blended in as pixels
+    on every update, with Agg's own blending arithmetic: laying out and rendering
+    their text again would cost more than the rest of the redraw.
+    The pixels are the same either way (to within a level of rounding where a
+    translucent cached artist overlaps itself); ``tests/test_sliders.py`` checks
+    that.
     """
 
     def __init__(self, fig) -> None:
@@ -67,8 +76,10 @@ class FigureRenderer:
         self.fig = fig
         self.canvas = FigureCanvasAgg(fig)
         self.layer: list = []  # the artists redrawn on every update, in draw order
+        self.cached: dict = {}  # unchanged artists of the layer -> their pixels
         self.background = None
         self.limits = None
+        self.size = None  # the canvas's pixels and dpi at the last full draw
 
     def mark_clean(self) -> None:
         """Forget earlier changes; call just before the figure's update function."""
@@ -94,12 +105,17 @@ class FigureRenderer:
     def draw(self) -> None:
         """Bring the canvas up to date with the figure, redrawing what changed."""
         changed = self._changed_units()
-        if self.background is None or changed is None or not changed <= set(self.layer):
+        if (
+            self.background is None
+            or changed is None
+            or not changed <= set(self.layer)
+            or not changed.isdisjoint(self.cached)  # a cached artist changed
+            or self.size != self._size()
+        ):
             self._full_draw(changed or set())
         else:
             self.canvas.restore_region(self.background)
-            for artist in self.layer:
-                self.fig.draw_artist(artist)
+            self._draw_layer()
 
     def pixels(self) -> np.ndarray:
         """The canvas as it was last drawn: RGB, shape (height, width, 3)."""
@@ -107,11 +123,37 @@ class FigureRenderer:
 
     def png(self, level: int = 1) -> bytes:
         """The canvas as last drawn, as PNG; ``level`` is the zlib compression."""
-        from PIL import Image
+        return _png(np.asarray(self.canvas.buffer_rgba()), level)
 
-        buffer = io.BytesIO()
-        Image.fromarray(self.pixels()).save(buffer, format="png", compress_level=level)
-        return buffer.getvalue()
+    def _size(self) -> tuple:
+        renderer = self.canvas.get_renderer()
+        return renderer.width, renderer.height, renderer.dpi
+
+    def _draw_layer(self) -> None:
+        """Draw the layer over the restored background, cached artists as pixels."""
+        canvas = None
+        for artist in self.layer:
+            if artist in self.cached:
+                if canvas is None:
+                    canvas = np.asarray(self.canvas.buffer_rgba()).reshape(-1, 4)
+                _blend(canvas, *self.cached[artist])
+            else:
+                self.fig.draw_artist(artist)
+
+    def _cache(self, artist):
+        """``artist`` drawn alone on a transparent canvas: the covered pixels (flat
+        indices), their colours and alphas; None if it covers none."""
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        canvas = self.canvas.get_renderer()
+        alone = RendererAgg(canvas.width, canvas.height, canvas.dpi)  # transparent
+        artist.draw(alone)
+        rgba = np.asarray(alone.buffer_rgba()).reshape(-1, 4)
+        where = np.flatnonzero(rgba[:, 3])
+        if not len(where):
+            return None
+        colour = rgba[where].astype(np.int64)
+        return where, colour[:, :3], colour[:, 3:]
 
     def _containers(self):
         return [self.fig, *self.fig.axes]
@@ -149,11 +191,76 @@ class FigureRenderer:
             artist.set_animated(True)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.size = self._size()
+        self.cached = {}
         for artist in layer:
             artist.set_animated(False)
-            self.fig.draw_artist(artist)
-        self.layer = layer
+            # above a changed artist but unchanged itself, and slow to draw again
+            if artist not in changed and _has_text(artist):
+                self.cached[artist] = self._cache(artist)
+        # an unchanged artist that draws nothing (an empty title) needs no place
+        self.layer = [a for a in layer if self.cached.get(a, True) is not None]
+        self.cached = {a: pixels for a, pixels in self.cached.items() if pixels}
+        self._draw_layer()
         self.limits = [tuple(ax.viewLim.bounds) for ax in self.fig.axes]
+
+
+def _has_text(artist) -> bool:
+    """Whether ``artist`` draws text: rendering glyphs is what makes a legend or a
+    tick label slow to draw again; a line or a spine is quicker drawn than blended."""
+    return any(
+        isinstance(a, mtext.Text) and a.get_visible() and a.get_text()
+        for a in artist.findobj()
+    )
+
+
+def _blend(canvas: np.ndarray, where, colour, alpha) -> None:
+    """Blend cached pixels into ``canvas`` (flat RGBA, (n, 4) uint8) in place.
+
+    The arithmetic is Agg's for matplotlib's plain (not premultiplied) RGBA
+    buffer: an opaque pixel is copied, a translucent one blended as
+    ``fixed_blender_rgba_plain`` does. A pixel that one part of the cached artist
+    covers comes out as drawing the artist again would make it; where its parts
+    overlap (text on a translucent legend frame) it may differ by one level.
+    """
+    pixels = canvas[where].astype(np.int64)
+    below = pixels[:, 3:]
+    premultiplied = pixels[:, :3] * below
+    total = ((alpha + below) << 8) - alpha * below
+    safe = np.maximum(total, 1)  # alpha 0 on alpha 0: nothing to blend
+    pixels[:, :3] = (
+        ((colour << 8) - premultiplied) * alpha + (premultiplied << 8)
+    ) // safe
+    pixels[:, 3:] = total >> 8
+    opaque = alpha[:, 0] == 255
+    pixels[opaque, :3] = colour[opaque]
+    pixels[opaque, 3] = 255
+    canvas[where] = pixels
+
+
+def _png(rgba: np.ndarray, level: int) -> bytes:
+    """An opaque RGBA image, (height, width, 4) uint8, as PNG bytes (RGB).
+
+    Rows are stored unfiltered: for these figures, mostly flat colour, zlib alone
+    compresses them nearly as well as PNG's adaptive filters, in half the time.
+    """
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter 0, RGB
+    pixels = rows[:, 1:].reshape(height, width, 3)
+    assert np.shares_memory(pixels, rows)  # a view: filling it fills the rows
+    pixels[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, level))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _covers_plot(artist) -> bool:
@@ -191,6 +298,8 @@ class LiveFigure:
         self.description = description
         self.static = static or static_sliders.StaticSpec()
         self.values = {name: s.value for name, s in self.sliders.items()}
+        # The BLAS and OpenMP libraries loaded by now, which update may use.
+        self._threads = ThreadpoolController()
         self.outcome = _outcome(update(**self.values))
         # Lay the figure out once, then freeze it: re-running constrained layout on
         # every slider move would cost more than the redraw itself.
@@ -283,7 +392,11 @@ class LiveFigure:
         build on it.
         """
         self.renderer.mark_clean()
-        outcome = _outcome(self.update(**values))
+        # One BLAS thread: a slider's arrays are small, and on a busy machine
+        # threads waiting for each other made chapter 8's update several times
+        # slower (the products are the same either way).
+        with self._threads.limit(limits=1):
+            outcome = _outcome(self.update(**values))
         self.renderer.draw()
         return outcome
 

@@ -92,3 +92,52 @@ def test_figures_are_stored_at_twice_their_displayed_size():
         plt.close(fig)
     finally:
         InteractiveShell.clear_instance()
+
+
+def _gap(box, start, end) -> float:
+    """Smallest distance, in pixels, from the segment start-end to a box."""
+    points = start + np.linspace(0, 1, 500)[:, None] * (end - start)
+    dx = np.maximum(np.maximum(box.x0 - points[:, 0], 0), points[:, 0] - box.x1)
+    dy = np.maximum(np.maximum(box.y0 - points[:, 1], 0), points[:, 1] - box.y1)
+    return float(np.hypot(dx, dy).min())
+
+
+@pytest.mark.parametrize(
+    ("sizes", "figsize"), [([2, 2, 1], (6, 3.2)), ([3, 1], (5, 2.6))]
+)
+def test_each_weight_label_sits_beside_its_own_edge(sizes, figsize):
+    # chapter 2's 2-2-1 network, whose W_22 label once lay on the edge W_21, and
+    # chapter 1's neuron, at the sizes the chapters draw them
+    fig, ax = plt.subplots(figsize=figsize)
+    labels = {
+        (layer, i, j): f"$W^{{[{layer + 1}]}}_{{{i + 1}{j + 1}}}$"
+        for layer in range(len(sizes) - 1)
+        for i in range(sizes[layer])
+        for j in range(sizes[layer + 1])
+    }
+    draw_network(ax, sizes, edge_labels=labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    centres = [
+        [(2.0 * layer, (n - 1) / 2 - i) for i in range(n)]
+        for layer, n in enumerate(sizes)
+    ]
+    edges = {
+        key: (
+            ax.transData.transform(centres[key[0]][key[1]]),
+            ax.transData.transform(centres[key[0] + 1][key[2]]),
+        )
+        for key in labels
+    }
+    texts = {text.get_text(): text for text in ax.texts}
+    boxes = {
+        key: texts[text].get_window_extent(renderer) for key, text in labels.items()
+    }
+    for key, box in boxes.items():
+        own = _gap(box, *edges[key])
+        others = min(_gap(box, *edge) for k, edge in edges.items() if k != key)
+        assert 1 < own < 8, (labels[key], own)  # beside its edge, not on it
+        assert others > 2 * own + 5, (labels[key], own, others)  # clearly its own
+        for other_key, other_box in boxes.items():
+            assert other_key == key or not box.overlaps(other_box)
+    plt.close(fig)
