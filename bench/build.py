@@ -418,19 +418,18 @@ def site_weights(site: Path) -> list[dict]:
 TEXT_TYPES = ("text/", "javascript", "json", "svg", "xml")
 
 
-def loaded_weights(site: Path, pages: list[str] | None = None) -> list[dict]:
+def loaded_weights(site: Path, pages: list[str] | None = None, browser=None) -> list[dict]:
     """Each page's weight as Chromium loads it, heaviest first.
 
     Serves ``site`` on 127.0.0.1, opens each page (default: the chapter pages,
-    ``book/*.html``) in a fresh headless Chromium context, waits for the load,
-    MathJax's typesetting and an idle network, and adds up every response body
-    (requests to other hosts are refused and listed). ``gzip_bytes`` counts text
-    responses as gzip compresses them and the rest (images, fonts) as they are.
+    ``book/*.html``) in a fresh headless Chromium context (of ``browser``, a
+    Playwright browser, or one started here), waits for the load, MathJax's
+    typesetting and an idle network, and adds up every response body (requests to
+    other hosts are refused and listed). ``gzip_bytes`` counts text responses as
+    gzip compresses them and the rest (images, fonts) as they are.
     """
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    from playwright.sync_api import sync_playwright
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
@@ -444,69 +443,75 @@ def loaded_weights(site: Path, pages: list[str] | None = None) -> list[dict]:
     )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    results = []
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--no-first-run",
-                ],
-            )
-            for name in pages:
-                context = browser.new_context()
-                page = context.new_page()
-                seen, remote = [], []
+        if browser is not None:
+            results = [_loaded_weight(browser, base, name) for name in pages]
+        else:
+            from playwright.sync_api import sync_playwright
 
-                def route(route, remote=remote):
-                    url = route.request.url
-                    if urlsplit(url).hostname == "127.0.0.1":
-                        route.continue_()
-                    else:
-                        remote.append(url)
-                        route.abort()
-
-                page.route("**/*", route)
-                page.on("response", lambda response, seen=seen: seen.append(response))
-                page.goto(f"{base}/{name}", wait_until="load")
-                page.evaluate(
-                    "async () => { if (window.MathJax && MathJax.startup "
-                    "&& MathJax.startup.promise) await MathJax.startup.promise; }"
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                    headless=True,
+                    args=[
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--no-first-run",
+                    ],
                 )
-                page.wait_for_load_state("networkidle")
-                total = packed = 0
-                files = []
-                for response in seen:
-                    try:
-                        body = response.body()
-                    except Exception:  # a redirect or an aborted request: no body
-                        continue
-                    kind = response.headers.get("content-type", "")
-                    total += len(body)
-                    text = any(t in kind for t in TEXT_TYPES)
-                    packed += len(gzip.compress(body, 6)) if text else len(body)
-                    files.append([urlsplit(response.url).path, len(body)])
-                context.close()
-                results.append(
-                    {
-                        "page": name,
-                        "bytes": total,
-                        "gzip_bytes": packed,
-                        "requests": len(files),
-                        "largest_files": sorted(files, key=lambda f: -f[1])[:5],
-                        "remote": sorted(set(remote)),
-                    }
-                )
-            browser.close()
+                results = [_loaded_weight(browser, base, name) for name in pages]
+                browser.close()
     finally:
         httpd.shutdown()
         httpd.server_close()
     return sorted(results, key=lambda r: -r["bytes"])
+
+
+def _loaded_weight(browser, base: str, name: str) -> dict:
+    """One page's weight as ``browser`` loads it from the server at ``base``."""
+    context = browser.new_context()
+    page = context.new_page()
+    seen, remote = [], []
+
+    def route(route):
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            remote.append(url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.on("response", lambda response: seen.append(response))
+    page.goto(f"{base}/{name}", wait_until="load")
+    page.evaluate(
+        "async () => { if (window.MathJax && MathJax.startup "
+        "&& MathJax.startup.promise) await MathJax.startup.promise; }"
+    )
+    page.wait_for_load_state("networkidle")
+    total = packed = 0
+    files = []
+    for response in seen:
+        try:
+            body = response.body()
+        except Exception:  # a redirect or an aborted request: no body
+            continue
+        kind = response.headers.get("content-type", "")
+        total += len(body)
+        text = any(t in kind for t in TEXT_TYPES)
+        packed += len(gzip.compress(body, 6)) if text else len(body)
+        files.append([urlsplit(response.url).path, len(body)])
+    context.close()
+    return {
+        "page": name,
+        "bytes": total,
+        "gzip_bytes": packed,
+        "requests": len(files),
+        "largest_files": sorted(files, key=lambda f: -f[1])[:5],
+        "remote": sorted(set(remote)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

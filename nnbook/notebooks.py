@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -82,7 +83,11 @@ def execute_in_place(path: Path, timeout: int = 300) -> None:
         store_widget_state=True,
         record_timing=False,  # timestamps would change the notebook on every run
     )
+    started = time.perf_counter()
     client.execute(env=env)
+    # How long the notebook takes to run: the book build starts the longest first.
+    seconds = max(1, round(time.perf_counter() - started))
+    notebook.metadata.setdefault("nnbook", {})["execution_seconds"] = seconds
     failed = [
         f"cell {cell.get('id', index)}: {output.get('ename')}: {output.get('evalue')}"
         for index, cell in enumerate(notebook.cells)

@@ -24,8 +24,9 @@ what to do when Binder cannot be reached, each chapter offers its notebook and i
 exercise notebook for download, "Check yourself" boxes are named so, citations
 read author–year in the text and in the bibliography (with links back to where
 each work is cited), pages load neither the 1.5 MB icon script (the theme's
-stylesheet already draws the icons with a web font) nor MathJax when they have no
-math, and the PDF build (``make pdf``) shows each live figure at its starting
+stylesheet already draws the icons with a web font), nor the search index outside
+the search page, nor MathJax when they have no math, the icon fonts hold only the
+icons the book draws (:mod:`nnbook.icons`), and the PDF build (``make pdf``) shows each live figure at its starting
 frame.
 """
 
@@ -55,7 +56,7 @@ from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugi
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from sphinxcontrib.bibtex.style.template import node as bibtex_node
 
-from nnbook import static_sliders
+from nnbook import icons, static_sliders
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ CHECK_TITLE = "Check yourself"
 # How many notebooks execute at once before the build reads them (default: one
 # per CPU); 1 leaves execution to myst-nb, one notebook after another.
 JOBS_VAR = "NNBOOK_EXECUTE_JOBS"
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _lock_digest(root: Path) -> str:
@@ -340,6 +342,12 @@ def _requirejs_config(require_js, pathto):
 def _execute_one(path: str, timeout: int, allow_errors: bool):
     """Run one notebook in its own kernel (a worker process); its outputs or error."""
     import nbformat
+
+    # One BLAS thread per kernel: the workers already fill the cores, and two
+    # kernels each running a thread per core slow each other down (the digits
+    # chapter took twice as long).
+    for name in BLAS_THREAD_VARS:
+        os.environ.setdefault(name, "1")
     from jupyter_cache.executors.utils import single_nb_execution
 
     notebook = nbformat.read(path, as_version=4)
@@ -352,6 +360,17 @@ def _execute_one(path: str, timeout: int, allow_errors: bool):
     )
     error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
     return notebook, result.time, error
+
+
+def expected_seconds(path: Path) -> float:
+    """How long the notebook at ``path`` takes to run, as ``nnbook execute`` last
+    measured it (notebook metadata ``nnbook.execution_seconds``); without that,
+    its size in MB (a weak proxy)."""
+    try:
+        notebook = json.loads(Path(path).read_text())
+        return float(notebook["metadata"]["nnbook"]["execution_seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return Path(path).stat().st_size / 1e6
 
 
 def stale_notebooks(cache, paths: list[Path]) -> list[Path]:
@@ -391,8 +410,8 @@ def execute_in_parallel(
         return {}
     workers = min(len(todo), workers or os.cpu_count() or 1)
     seconds = {}
-    # Longest first (by size, a fair proxy) so no worker is left with a long tail.
-    todo.sort(key=lambda p: -p.stat().st_size)
+    # Longest first so that no worker is left with a long tail.
+    todo.sort(key=lambda p: -expected_seconds(p))
     spawn = multiprocessing.get_context("spawn")  # no fork of the Sphinx process
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
         jobs = {
@@ -475,15 +494,31 @@ def _on_config_inited(app, config) -> None:
     kept = "\n".join(
         line for line in macros.splitlines() if "scripts/fontawesome.js" not in line
     )
+    templates = Path(app.outdir).parent / "nnbook-templates"
     if kept.count("\n") == macros.count("\n"):
         logger.info("nnbook.offline: the theme no longer loads fontawesome.js")
-        return
-    templates = Path(app.outdir).parent / "nnbook-templates"
-    (templates / "static").mkdir(parents=True, exist_ok=True)
-    target = templates / "static" / "webpack-macros.html"
-    if not target.exists() or target.read_text() != kept:
-        target.write_text(kept)
+    else:
+        _write_if_changed(templates / "static" / "webpack-macros.html", kept)
+    # Every page also loads the search index (108 kB), for the theme's
+    # search-as-you-type, which is off: only search.html needs it.
+    options = getattr(config, "html_theme_options", None) or {}
+    if not options.get("search_as_you_type"):
+        layout = (theme / "layout.html").read_text()
+        index = "<script src=\"{{ pathto('searchindex.js', 1) | e }}\"></script>"
+        if index in layout:
+            _write_if_changed(
+                templates / "pydata_sphinx_theme" / "layout.html",
+                layout.replace(index, "{# the search index: search.html only #}"),
+            )
+        else:
+            logger.info("nnbook.offline: the theme loads the search index otherwise")
     config.templates_path = [str(templates), *config.templates_path]
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def chapter_of(docname: str) -> str | None:
@@ -768,6 +803,11 @@ def _on_build_finished(app, exception) -> None:
             target = out / DOWNLOADS / folder / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+    # The icon fonts cut to the icons the site draws (275 kB -> 5 kB per page),
+    # and the theme's stylesheet without the rules of the others.
+    for name, (before, after, glyphs) in icons.subset_icon_fonts(out).items():
+        kept = "" if glyphs is None else f", {glyphs} icons"
+        logger.info("nnbook.offline: %s cut, %d -> %d bytes%s", name, before, after, kept)
     pdf = Path(app.outdir).parent / "latex" / Path(PDF).name
     if pdf.exists():  # `make pdf` copies it too; an older one beats a dead link
         (out / PDF).parent.mkdir(parents=True, exist_ok=True)
@@ -824,9 +864,40 @@ def _edit_header_buttons(context, pagename) -> None:
 
 
 def _last_names(person) -> str:
+    from pybtex.backends.plaintext import Backend
     from pybtex.richtext import Text
 
-    return Text(*person.rich_last_names).render_as("text") if person else ""
+    return Text(*person.rich_last_names).render(Backend()) if person else ""
+
+
+def _remember_plugins() -> None:
+    """Make pybtex look each plugin up once.
+
+    ``pybtex.plugin.find_plugin`` reads every installed package's entry points on
+    each call (11 ms here) and sphinxcontrib-bibtex calls it for each citation:
+    3.5 s of every build. The lookups are remembered, and forgotten whenever a
+    plugin is registered.
+    """
+    import pybtex.plugin as plugin
+
+    if getattr(plugin.find_plugin, "nnbook_remembers", False):
+        return
+    find, register, found = plugin.find_plugin, plugin.register_plugin, {}
+
+    def find_plugin(plugin_group, name=None, filename=None):
+        if filename is not None:
+            return find(plugin_group, name, filename)
+        key = (plugin_group, name)
+        if key not in found:
+            found[key] = find(plugin_group, name)
+        return found[key]
+
+    def register_plugin(*args, **kwargs):
+        found.clear()
+        return register(*args, **kwargs)
+
+    find_plugin.nnbook_remembers = True
+    plugin.find_plugin, plugin.register_plugin = find_plugin, register_plugin
 
 
 class AuthorYearLabels(BaseLabelStyle):
@@ -928,6 +999,7 @@ def setup(app):
     app.connect("build-finished", _on_build_finished)
     app.add_css_file("nnbook.css", priority=900)
     app.add_js_file("nnbook.js", priority=900)
+    _remember_plugins()
     # Bump env_version when what this extension writes into pages changes: Sphinx
     # then rewrites every page instead of only the changed ones.
     return {

@@ -30,9 +30,10 @@ How the pictures are chosen (all of it deterministic):
   (``identical_steps``).
 * **Bytes.** Each picture is drawn at twice the figure's resolution (sharp on
   high-density screens) and stored as the pixels that differ from one shared
-  background picture, on a 128-colour palette, as lossless WebP; a figure's
-  pictures stay within :data:`FIGURE_BUDGET` bytes of HTML and a page's within
-  :data:`PAGE_BUDGET`.
+  background picture, on the figure's 128-colour palette (:class:`Palette`), as
+  lossless WebP; a figure's pictures stay within :data:`FIGURE_BUDGET` bytes of
+  HTML and a page's within :data:`PAGE_BUDGET`, which keeps every chapter page
+  with all it loads under 3 MB (1.5 MB gzipped).
 * **Honesty.** A short note under the controls says where the book's version differs
   from the notebook's (coarser steps, shorter ranges, fixed or resetting sliders).
 """
@@ -60,19 +61,21 @@ ENV_VAR = "NNBOOK_STATIC_FRAMES"
 # are (nnbook.style), and shown at the figure's own size: sharp on 2x screens.
 DENSITY = getattr(style, "RENDER_SCALE", 2)
 # Bytes of pictures in the HTML: per figure, and for all the figures of one page
-# (one notebook, one kernel in a book build), so the page stays under 3 MB.
-FIGURE_BUDGET = 700_000
-PAGE_BUDGET = 1_200_000
-MIN_FIGURE_BUDGET = 250_000
-MAX_FRAMES = 150  # pictures drawn per figure at most (build time)
+# (one notebook, one kernel in a book build). With the theme, MathJax and the
+# static figures the heaviest page (chapter 5) then loads about 2.8 MB.
+FIGURE_BUDGET = 540_000
+PAGE_BUDGET = 780_000
+MIN_FIGURE_BUDGET = 200_000
+MAX_FRAMES = 120  # pictures drawn per figure at most (build time)
 MIN_VALUES = 3  # a slider that moves in the book has at least this many values
-# Overlays use an adaptive palette (median cut: flat areas keep their exact colour,
-# so no seam shows against the background): sharp text, a fraction of the bytes.
+# Overlays use an adaptive palette, one per figure (its most frequent colours kept
+# exactly, so flat areas show no seam against the background; see Palette): sharp
+# text, a fraction of the bytes.
 PALETTE_COLORS = 128
 # Overlays cover this many pixels around each changed one: a browser scaling the
 # overlay blends its edge with transparency, which must fall on unchanged pixels.
 MARGIN = 3
-SAMPLES = 6  # pictures drawn first to estimate sizes and find the shared background
+SAMPLES = 4  # pictures drawn first to estimate sizes and find the shared background
 STATIC_KEYS = ("presets", "vary", "steps", "budget")
 NICE = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # even steps are these times a power of ten
 
@@ -504,6 +507,61 @@ def _quantize(pixels: np.ndarray):
     return image
 
 
+@dataclass(frozen=True)
+class Palette:
+    """The colours every picture of one live figure is mapped to.
+
+    Half are the figure's most frequent colours, kept exactly (paper, fills, lines:
+    an overlay shows no seam against the background), half a median cut of the
+    rest (:func:`nnbook.style.adaptive_palette`). Mapping a picture to it takes a
+    tenth of the time of finding a palette for each picture.
+    """
+
+    image: object  # PIL palette image
+    colors: np.ndarray  # (n, 4) uint8 RGBA, opaque
+    exact: np.ndarray  # RGB word -> 1 + place in ``colors`` of the exact colours, 0
+
+    @classmethod
+    def of(cls, pictures: Sequence[np.ndarray]) -> Palette:
+        """The palette of a few of a figure's pictures: (h, w, 4) uint8 arrays."""
+        from PIL import Image
+
+        mosaic = np.concatenate([np.ascontiguousarray(p[..., :3]) for p in pictures])
+        image = style.adaptive_palette(
+            Image.fromarray(mosaic), PALETTE_COLORS, exact=PALETTE_COLORS // 2
+        )
+        rgb = np.array(image.getpalette(), dtype=np.uint8).reshape(-1, 3)
+        colors = np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], axis=1)
+        exact = np.zeros(1 << 24, np.uint8)  # 16 MB, for the figure's pictures
+        words = _rgb_words(rgb[None])[0][: PALETTE_COLORS // 2]
+        exact[words[::-1]] = np.arange(len(words), 0, -1)  # the first place wins
+        return cls(image, colors, exact)
+
+    def map(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB ``pixels`` (h, w, 3) as this palette's colours: RGBA (h, w, 4).
+
+        PIL finds the nearest colour through a cache of coarse colour cells, which
+        can send white to a near-white; every pixel whose colour is one of the
+        exact colours is then set to it exactly.
+        """
+        from PIL import Image
+
+        rgb = np.ascontiguousarray(rgb)
+        index = np.asarray(
+            Image.fromarray(rgb).quantize(palette=self.image, dither=Image.Dither.NONE)
+        ).astype(np.intp)
+        exact = self.exact[_rgb_words(rgb)]
+        return self.colors[np.where(exact > 0, exact.astype(np.intp) - 1, index)]
+
+
+def _rgb_words(rgb: np.ndarray) -> np.ndarray:
+    """One uint32 per pixel of an (h, w, 3) uint8 array."""
+    words = rgb[..., 0].astype(np.uint32)
+    words |= rgb[..., 1].astype(np.uint32) << 8
+    words |= rgb[..., 2].astype(np.uint32) << 16
+    return words
+
+
 def _webp(image) -> bytes:
     # method 1, effort 0: within 10% of the smallest lossless WebP, 5x faster
     buffer = io.BytesIO()
@@ -520,12 +578,12 @@ def _words(rgba: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgba).view(np.uint32)[..., 0]
 
 
-def overlay(rgba: np.ndarray, background: np.ndarray) -> list:
+def overlay(rgba: np.ndarray, background: np.ndarray, palette=None) -> list:
     """The pixels that differ from ``background``: ``[data URI, x, y, w, h]``.
 
     Both are (h, w, 4) uint8 arrays. The overlay is the smallest box holding every
-    changed pixel, quantized to a palette, the unchanged ones in it transparent,
-    as lossless WebP; placed at (x, y) over the background it gives back ``rgba``.
+    changed pixel, quantized to a palette (``palette``, or one of its own), the
+    unchanged ones in it transparent, as lossless WebP; placed at (x, y) over the background it gives back ``rgba``.
     """
     from PIL import Image
 
@@ -546,7 +604,10 @@ def overlay(rgba: np.ndarray, background: np.ndarray) -> list:
     inside = _grow(changed[box], MARGIN)
     inside[0, 0] |= not changed.any()
     crop = np.ascontiguousarray(rgba[box][..., :3])
-    quantized = _words(np.asarray(_quantize(crop).convert("RGBA")))
+    if palette is None:
+        quantized = _words(np.asarray(_quantize(crop).convert("RGBA")))
+    else:
+        quantized = _words(palette.map(crop))
     out = np.where(inside, quantized, np.uint32(0))  # 0: transparent
     height, width = out.shape
     image = Image.fromarray(out.view(np.uint8).reshape(height, width, 4), "RGBA")
@@ -607,6 +668,7 @@ class Pictures:
     """Every picture drawn for a plan, merged when identical."""
 
     background: np.ndarray  # (h, w, 4) uint8, shown under every overlay
+    palette: Palette | None = None  # the colours every overlay is mapped to
     frames: list[list] = field(default_factory=list)  # overlays: [uri, x, y, w, h]
     keys: dict[bytes, int] = field(default_factory=dict)  # picture key -> frame
     at: dict[tuple, tuple[int, str]] = field(default_factory=dict)  # (preset, point)
@@ -736,7 +798,7 @@ def _add(pictures: Pictures, key: tuple, rgba: np.ndarray, outcome) -> None:
     picture = picture_key(rgba)
     if picture not in pictures.keys:
         pictures.keys[picture] = len(pictures.frames)
-        pictures.frames.append(overlay(rgba, pictures.background))
+        pictures.frames.append(overlay(rgba, pictures.background, pictures.palette))
     pictures.at[key] = (pictures.keys[picture], outcome)
 
 
@@ -745,8 +807,8 @@ def render(live, spec: StaticSpec | None = None) -> tuple[Plan, Pictures]:
     (background included).
 
     A first plan comes from a few pictures at random slider values; a few of that
-    plan's own pictures then give the shared background and a better size
-    estimate, and the plan is made again if its pictures would not fit.
+    plan's own pictures then give the shared background, the palette and a
+    better size estimate, with which the plan is made again.
     """
     spec = spec or live.static
     if spec.budget is None:
@@ -755,19 +817,21 @@ def render(live, spec: StaticSpec | None = None) -> tuple[Plan, Pictures]:
         points = _sample_points(live.sliders, live.values, SAMPLES)
         samples = [drawer.draw(v)[0] for v in points]
         rough = np.median(np.stack(samples), axis=0).astype(np.uint8)
-        size = np.mean([len(overlay(rgba, rough)[0]) for rgba in samples])
+        palette = Palette.of(samples)
+        size = np.mean([len(overlay(rgba, rough, palette)[0]) for rgba in samples])
         max_frames = max(2, int(min(MAX_FRAMES, spec.budget // max(size, 1))))
         plan = make_plan(live.sliders, live.values, spec, max_frames)
         probes = {key: drawer.draw(plan.values(*key)) for key in _spread(plan, SAMPLES)}
         background = np.median(np.stack([r for r, _ in probes.values()]), axis=0)
-        pictures = Pictures(background.astype(np.uint8))
+        pictures = Pictures(background.astype(np.uint8), palette)
         budget = max(spec.budget - len(pictures.background_uri), spec.budget // 4)
         for key, (rgba, outcome) in probes.items():
             _add(pictures, key, rgba, outcome)
         size = np.mean([len(frame[0]) for frame in pictures.frames])
-        if size * plan.size() > budget:
-            max_frames = max(2, int(budget // size))
-            plan = make_plan(live.sliders, live.values, spec, max_frames)
+        # The better estimate may allow more pictures or fewer: plan again.
+        better = max(2, int(min(MAX_FRAMES, budget // size)))
+        if better != max_frames:
+            plan = make_plan(live.sliders, live.values, spec, better)
         _draw_all(drawer, plan, pictures)
         # Still too big: drop every other value of the slider with the most values,
         # keeping at least MIN_VALUES while any slider has more.

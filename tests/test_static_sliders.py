@@ -307,3 +307,20 @@ def test_later_figures_of_a_page_share_what_the_page_budget_leaves(monkeypatch):
     # a budget the chapter sets is its own
     chosen = line_figure(["w", "b"], static={"budget": first})
     assert pictures_bytes(static_sliders.static_bundle(chosen)) > first // 4
+
+
+def test_a_figures_palette_keeps_its_frequent_colours_exactly():
+    # Paper white next to near-whites: PIL alone maps white through a coarse
+    # colour cell and can return a near-white, a seam against the background.
+    rng = np.random.default_rng(0)
+    picture = np.full((64, 96, 4), 255, np.uint8)
+    picture[:8, :, :3] = (254, 254, 254)
+    picture[8:16, :, :3] = (250, 250, 252)
+    picture[16:24, :, :3] = (0, 114, 178)
+    picture[24:40, :, :3] = rng.integers(0, 256, (16, 96, 3))  # more than 128 colours
+    palette = static_sliders.Palette.of([picture])
+    mapped = palette.map(picture[..., :3])
+    for rows in (np.s_[:8], np.s_[8:16], np.s_[16:24], np.s_[40:]):
+        assert (mapped[rows] == picture[rows]).all()
+    assert (mapped[..., 3] == 255).all()
+    assert len(np.unique(mapped.reshape(-1, 4), axis=0)) <= static_sliders.PALETTE_COLORS
