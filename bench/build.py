@@ -438,9 +438,12 @@ def loaded_weights(site: Path, pages: list[str] | None = None, browser=None) -> 
     site = Path(site).resolve()
     if pages is None:
         pages = sorted(p.relative_to(site).as_posix() for p in site.glob("book/*.html"))
-    httpd = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
-    )
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a dropped load
+                super().handle_error(request, client_address)
+
+    httpd = QuietServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     try:

@@ -56,10 +56,22 @@ class QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A server that does not print a traceback when the browser drops a
+    connection it no longer needs (a page closed while a picture was loading)."""
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(directory: Path) -> Iterator[str]:
     """Serve ``directory`` on 127.0.0.1 (a free port) and yield its base URL."""
-    httpd = ThreadingHTTPServer(
+    httpd = QuietServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory))
     )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
