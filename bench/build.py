@@ -89,10 +89,12 @@ def build_command(source: Path, out: Path) -> list[str]:
     ]
 
 
-def run_build(source: Path, out: Path, log: Path) -> dict:
-    """One build; its seconds, exit code and log file."""
-    # PYTHONPATH: the copy's nnbook, not the editable install's live work tree, so
-    # an edit made elsewhere during the benchmark cannot change what is built.
+def _run_logged(command: list[str], source: Path, log: Path) -> tuple[float, int]:
+    """Run ``command`` in ``source`` with its output in ``log``: seconds, exit code.
+
+    PYTHONPATH: the copy's nnbook, not the editable install's live work tree, so
+    an edit made elsewhere during the benchmark cannot change what is built.
+    """
     env = dict(
         os.environ,
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -103,13 +105,14 @@ def run_build(source: Path, out: Path, log: Path) -> dict:
     started = time.perf_counter()
     with open(log, "w") as handle:
         code = subprocess.call(
-            build_command(source, out),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=source,
+            command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=source
         )
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started, code
+
+
+def run_build(source: Path, out: Path, log: Path) -> dict:
+    """One build; its seconds, exit code and log file."""
+    seconds, code = _run_logged(build_command(source, out), source, log)
     executed = {
         Path(name).stem: float(time_s)
         for name, time_s in EXECUTED.findall(Path(log).read_text(errors="replace"))
@@ -132,25 +135,10 @@ def run_pdf_build(source: Path, out: Path, log: Path) -> dict:
     """One PDF build (the outputs already cached), or why none ran."""
     if not (shutil.which("xelatex") and shutil.which("latexmk")):
         return {"seconds": None, "skipped": "XeLaTeX/latexmk not installed"}
-    env = dict(
-        os.environ,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        PYTHONPATH=os.pathsep.join(
-            p for p in [str(source), os.environ.get("PYTHONPATH", "")] if p
-        ),
-    )
-    started = time.perf_counter()
-    with open(log, "w") as handle:
-        code = subprocess.call(
-            pdf_command(source, out),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=source,
-        )
+    seconds, code = _run_logged(pdf_command(source, out), source, log)
     pdf = out / "_build" / "latex" / "neurons-to-attention.pdf"
     return {
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
         "exit_code": code,
         "log": str(log),
         "pdf_bytes": pdf.stat().st_size if pdf.exists() else None,
@@ -428,25 +416,12 @@ def loaded_weights(site: Path, pages: list[str] | None = None, browser=None) -> 
     other hosts are refused and listed). ``gzip_bytes`` counts text responses as
     gzip compresses them and the rest (images, fonts) as they are.
     """
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - the base class's name
-            pass
+    from bench.serving import CHROMIUM_FLAGS, serve
 
     site = Path(site).resolve()
     if pages is None:
         pages = sorted(p.relative_to(site).as_posix() for p in site.glob("book/*.html"))
-    class QuietServer(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            if not isinstance(sys.exc_info()[1], ConnectionError):  # a dropped load
-                super().handle_error(request, client_address)
-
-    httpd = QuietServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with serve(site) as base:
         if browser is not None:
             results = [_loaded_weight(browser, base, name) for name in pages]
         else:
@@ -456,19 +431,10 @@ def loaded_weights(site: Path, pages: list[str] | None = None, browser=None) -> 
                 browser = pw.chromium.launch(
                     executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                     headless=True,
-                    args=[
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--disable-background-networking",
-                        "--disable-component-update",
-                        "--no-first-run",
-                    ],
+                    args=CHROMIUM_FLAGS,
                 )
                 results = [_loaded_weight(browser, base, name) for name in pages]
                 browser.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     return sorted(results, key=lambda r: -r["bytes"])
 
 

@@ -490,23 +490,6 @@ def make_plan(sliders, start: Mapping[str, float], spec: StaticSpec, max_frames:
 # -- drawing and storing the pictures ------------------------------------------------
 
 
-def _quantize(pixels: np.ndarray):
-    """A palette image of RGB ``pixels``; near-white and near-black made exact."""
-    from PIL import Image
-
-    image = Image.fromarray(pixels).quantize(
-        colors=PALETTE_COLORS,
-        method=Image.Quantize.MEDIANCUT,
-        dither=Image.Dither.NONE,
-    )
-    # Each palette colour averages a box of colours: keep paper white and ink exact.
-    palette = np.array(image.getpalette(), dtype=np.int16)
-    palette[palette >= 252] = 255
-    palette[palette <= 3] = 0
-    image.putpalette(palette.astype(np.uint8).tolist())
-    return image
-
-
 @dataclass(frozen=True)
 class Palette:
     """The colours every picture of one live figure is mapped to.
@@ -578,12 +561,12 @@ def _words(rgba: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgba).view(np.uint32)[..., 0]
 
 
-def overlay(rgba: np.ndarray, background: np.ndarray, palette=None) -> list:
+def overlay(rgba: np.ndarray, background: np.ndarray, palette: Palette) -> list:
     """The pixels that differ from ``background``: ``[data URI, x, y, w, h]``.
 
     Both are (h, w, 4) uint8 arrays. The overlay is the smallest box holding every
-    changed pixel, quantized to a palette (``palette``, or one of its own), the
-    unchanged ones in it transparent, as lossless WebP; placed at (x, y) over the background it gives back ``rgba``.
+    changed pixel, mapped to the figure's ``palette``, the unchanged ones in it
+    transparent, as lossless WebP; placed at (x, y) over the background it gives back ``rgba``.
     """
     from PIL import Image
 
@@ -604,10 +587,7 @@ def overlay(rgba: np.ndarray, background: np.ndarray, palette=None) -> list:
     inside = _grow(changed[box], MARGIN)
     inside[0, 0] |= not changed.any()
     crop = np.ascontiguousarray(rgba[box][..., :3])
-    if palette is None:
-        quantized = _words(np.asarray(_quantize(crop).convert("RGBA")))
-    else:
-        quantized = _words(palette.map(crop))
+    quantized = _words(palette.map(crop))
     out = np.where(inside, quantized, np.uint32(0))  # 0: transparent
     height, width = out.shape
     image = Image.fromarray(out.view(np.uint8).reshape(height, width, 4), "RGBA")
@@ -668,7 +648,7 @@ class Pictures:
     """Every picture drawn for a plan, merged when identical."""
 
     background: np.ndarray  # (h, w, 4) uint8, shown under every overlay
-    palette: Palette | None = None  # the colours every overlay is mapped to
+    palette: Palette  # the colours every overlay is mapped to
     frames: list[list] = field(default_factory=list)  # overlays: [uri, x, y, w, h]
     keys: dict[bytes, int] = field(default_factory=dict)  # picture key -> frame
     at: dict[tuple, tuple[int, str]] = field(default_factory=dict)  # (preset, point)

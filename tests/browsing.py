@@ -3,29 +3,20 @@ static server on 127.0.0.1 (tests/test_browser*.py, tests/test_jupyterlab.py).""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import sys
 from pathlib import Path
 
 import pytest
 
-# Headless Chromium as root on a machine with no network: no sandbox, no GPU, and
-# none of the background connections it would otherwise try at start-up.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # bench/ is a folder of the repository, not installed
+    sys.path.insert(0, str(ROOT))
+
+from bench.serving import CHROMIUM_FLAGS, serve  # noqa: E402, F401  (shared with bench)
+
 
 
 def chromium_executable() -> str:
@@ -49,35 +40,3 @@ def chromium_executable() -> str:
     )
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves files without logging every request to the test output."""
-
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    """A server that does not print a traceback when the browser drops a
-    connection it no longer needs (a page closed while a picture was loading)."""
-
-    def handle_error(self, request, client_address):
-        import sys
-
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
-@contextlib.contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` on 127.0.0.1 (a free port) and yield its base URL."""
-    httpd = QuietServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory))
-    )
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
