@@ -24,7 +24,7 @@ $(NODE_STAMP): package.json package-lock.json
 book: html pdf
 
 html: $(STAMP) $(NODE_STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/python -m nnbook.jb build . --warningiserror --keep-going
 
 # The whole book as one PDF (XeLaTeX, with the notebooks' outputs cached by
 # `make html`: about 50 s from scratch for 8 chapters, 15 s when _build/latex is
@@ -36,7 +36,7 @@ TEX_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended late
 
 pdf: $(STAMP) $(NODE_STAMP) texlive
 	@if command -v xelatex >/dev/null && command -v latexmk >/dev/null; then \
-	  $(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going \
+	  $(BIN)/python -m nnbook.jb build . --builder pdflatex --warningiserror --keep-going \
 	  && mkdir -p _build/html/_downloads \
 	  && cp _build/latex/$(PDF_NAME) _build/html/_downloads/$(PDF_NAME); \
 	else echo "XeLaTeX/latexmk not installed: no PDF (make texlive as root installs them)"; fi

@@ -79,7 +79,9 @@ def copy_sources(dest: Path, root: Path = ROOT) -> Path:
 def build_command(source: Path, out: Path) -> list[str]:
     """``make book``'s command, with the output in ``out``."""
     return [
-        str(BIN / "jupyter-book"),
+        str(BIN / "python"),
+        "-m",
+        "nnbook.jb",
         "build",
         str(source),
         "--path-output",
@@ -406,7 +408,9 @@ def site_weights(site: Path) -> list[dict]:
 TEXT_TYPES = ("text/", "javascript", "json", "svg", "xml")
 
 
-def loaded_weights(site: Path, pages: list[str] | None = None, browser=None) -> list[dict]:
+def loaded_weights(
+    site: Path, pages: list[str] | None = None, browser=None
+) -> list[dict]:
     """Each page's weight as Chromium loads it, heaviest first.
 
     Serves ``site`` on 127.0.0.1, opens each page (default: the chapter pages,

@@ -12,7 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from nnbook.release import ReleaseError, release
+from nnbook.fast_start import skip_iri_grammars
+
+skip_iri_grammars()  # before nbformat imports jsonschema
+
+from nnbook.release import ReleaseError, release  # noqa: E402
 
 
 def _release(args: argparse.Namespace) -> int:

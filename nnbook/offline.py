@@ -13,9 +13,10 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions``). It
   frames changed, so the execution cache never serves stale outputs;
 * lets ``nnbook_thebe_server_url`` send "Live code" to any Jupyter server, and
   ``launch_buttons.binderhub_url`` to any BinderHub;
-* executes the notebooks whose outputs are not cached several at once (one per
-  CPU, ``NNBOOK_EXECUTE_JOBS`` to change it) into the jupyter-cache, before Sphinx
-  reads them one after another.
+* executes the notebooks whose outputs are not cached several at once (one kernel
+  more than there are CPUs, ``NNBOOK_EXECUTE_JOBS`` to change it) into the
+  jupyter-cache, starting while Sphinx sets up, before it reads them one after
+  another.
 
 It also shapes the pages as readers meet them (``_static/nnbook.css`` and
 ``_static/nnbook.js`` next to this file): the sidebar buttons that are visible
@@ -26,8 +27,8 @@ read author–year in the text and in the bibliography (with links back to where
 each work is cited), pages load neither the 1.5 MB icon script (the theme's
 stylesheet already draws the icons with a web font), nor the search index outside
 the search page, nor MathJax when they have no math, the icon fonts hold only the
-icons the book draws (:mod:`nnbook.icons`), and the PDF build (``make pdf``) shows each live figure at its starting
-frame.
+icons the book draws (:mod:`nnbook.icons`), and the PDF build (``make pdf``) shows
+each live figure at its starting frame.
 """
 
 from __future__ import annotations
@@ -189,11 +190,7 @@ def _on_builder_inited(app) -> None:
     # The frames belong in every HTML build, also without `make`; the PDF shows
     # each figure's starting frame.
     os.environ.setdefault(static_sliders.ENV_VAR, "1")
-    mystnb_config = getattr(app.env, "mystnb_config", None)  # myst-nb sets it first
-    cache_path = getattr(mystnb_config, "execution_cache_path", "")
-    cache = Path(cache_path or build / ".jupyter_cache")
-    if not cache.is_absolute():
-        cache = root / cache
+    cache = _cache_path(app)
     stamp = cache / STAMP_NAME
     current = outputs_stamp()
     app.env.nnbook_rerun = stamp.exists() is False or stamp.read_text() != current
@@ -205,6 +202,7 @@ def _on_builder_inited(app) -> None:
             shutil.rmtree(cache)
         cache.mkdir(parents=True, exist_ok=True)
         stamp.write_text(current)
+    _start_executing(app)
 
 
 def _on_env_get_outdated(app, env, added, changed, removed):
@@ -340,14 +338,8 @@ def _requirejs_config(require_js, pathto):
 
 
 def _execute_one(path: str, timeout: int, allow_errors: bool):
-    """Run one notebook in its own kernel (a worker process); its outputs or error."""
+    """Run one notebook in its own kernel (in a worker thread); its outputs or error."""
     import nbformat
-
-    # One BLAS thread per kernel: the workers already fill the cores, and two
-    # kernels each running a thread per core slow each other down (the digits
-    # chapter took twice as long).
-    for name in BLAS_THREAD_VARS:
-        os.environ.setdefault(name, "1")
     from jupyter_cache.executors.utils import single_nb_execution
 
     notebook = nbformat.read(path, as_version=4)
@@ -386,6 +378,106 @@ def stale_notebooks(cache, paths: list[Path]) -> list[Path]:
     return stale
 
 
+def default_workers() -> int:
+    """``NNBOOK_EXECUTE_JOBS``, else one more kernel than there are CPUs.
+
+    The extra kernel keeps both cores of a 2-core machine busy to the end: with
+    one kernel per core the last notebook ran alone for 6 s of a 62 s execution;
+    with three, execution took 60 s (all twelve chapters, measured).
+    """
+    return int(os.environ.get(JOBS_VAR, "") or (os.cpu_count() or 1) + 1)
+
+
+class ParallelExecution:
+    """The notebooks with no cached outputs, executing in the background.
+
+    Each notebook runs in its own kernel (a process), several at once; the threads
+    here only pass messages. :meth:`wait` stores each notebook's outputs in the
+    jupyter-cache at ``cache_path`` the way myst-nb's cache mode does, so the
+    build then only reads them. A notebook that fails is left out: myst-nb runs it
+    again and reports its error as usual. Kernels get one BLAS thread each: the
+    kernels already fill the cores, and kernels each running a thread per core
+    slowed each other down (the digits chapter took twice as long).
+    """
+
+    def __init__(
+        self,
+        cache_path: Path,
+        paths: list[Path],
+        timeout: int,
+        allow_errors: bool = False,
+        workers: int | None = None,
+    ):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from jupyter_cache import get_cache
+
+        self.started = time.perf_counter()
+        self.cache = get_cache(str(cache_path))
+        todo = stale_notebooks(self.cache, [Path(p) for p in paths])
+        # Longest first so that no kernel is left with a long tail.
+        todo.sort(key=lambda p: -expected_seconds(p))
+        self.paths = todo
+        self.jobs = {}
+        self._saved_env = {}
+        if not todo:
+            return
+        for name in BLAS_THREAD_VARS:  # kernels inherit the environment
+            if name not in os.environ:
+                self._saved_env[name] = None
+                os.environ[name] = "1"
+        self.pool = ThreadPoolExecutor(
+            min(len(todo), workers or default_workers()),
+            thread_name_prefix="nnbook-execute",
+        )
+        self.jobs = {
+            self.pool.submit(_execute_one, str(path), timeout, allow_errors): path
+            for path in todo
+        }
+
+    def wait(self) -> dict[str, float]:
+        """Cache each notebook's outputs as it finishes; seconds per notebook."""
+        from concurrent.futures import as_completed
+
+        from jupyter_cache.base import CacheBundleIn
+
+        seconds = {}
+        if not self.jobs:
+            return seconds
+        try:
+            for job in as_completed(self.jobs):
+                path = self.jobs[job]
+                try:
+                    notebook, took, error = job.result()
+                except Exception as crash:  # the client itself failed: myst-nb retries
+                    notebook, took = None, 0.0
+                    error = f"{type(crash).__name__}: {crash}"
+                if error is not None:
+                    logger.info(
+                        "nnbook.offline: %s failed (%s); myst-nb will report it",
+                        path.name,
+                        error.splitlines()[0][:200],
+                    )
+                    continue
+                record = self.cache.add_nb_to_project(str(path))
+                self.cache.cache_notebook_bundle(
+                    CacheBundleIn(
+                        notebook, record.uri, data={"execution_seconds": took}
+                    ),
+                    check_validity=False,
+                    overwrite=True,
+                )
+                seconds[path.name] = took
+                # the same words as myst-nb's, which bench.build reads
+                logger.info("%s: Executed notebook in %.2f seconds", path, took)
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+            for name in self._saved_env:
+                os.environ.pop(name, None)
+            self.jobs = {}
+        return seconds
+
+
 def execute_in_parallel(
     cache_path: Path,
     paths: list[Path],
@@ -394,84 +486,80 @@ def execute_in_parallel(
     workers: int | None = None,
 ) -> dict:
     """Execute the notebooks with no cached outputs, several at once, into the
-    jupyter-cache at ``cache_path`` the way myst-nb's cache mode stores them (so
-    the build then only reads them). A notebook that fails is left out: myst-nb
-    runs it again and reports its error as usual. Returns seconds per notebook.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-
-    cache = get_cache(str(cache_path))
-    todo = stale_notebooks(cache, paths)
-    if not todo:
-        return {}
-    workers = min(len(todo), workers or os.cpu_count() or 1)
-    seconds = {}
-    # Longest first so that no worker is left with a long tail.
-    todo.sort(key=lambda p: -expected_seconds(p))
-    spawn = multiprocessing.get_context("spawn")  # no fork of the Sphinx process
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        jobs = {
-            pool.submit(_execute_one, str(path), timeout, allow_errors): path
-            for path in todo
-        }
-        for job, path in jobs.items():
-            try:
-                notebook, took, error = job.result()
-            except Exception as crash:  # the worker itself failed: myst-nb retries
-                notebook, took, error = None, 0.0, f"{type(crash).__name__}: {crash}"
-            if error is not None:
-                logger.info(
-                    "nnbook.offline: %s failed (%s); myst-nb will report it",
-                    path.name,
-                    error.splitlines()[0][:200],
-                )
-                continue
-            record = cache.add_nb_to_project(str(path))
-            cache.cache_notebook_bundle(
-                CacheBundleIn(notebook, record.uri, data={"execution_seconds": took}),
-                check_validity=False,
-                overwrite=True,
-            )
-            seconds[path.name] = took
-            # the same words as myst-nb's, which bench.build reads
-            logger.info("%s: Executed notebook in %.2f seconds", path, took)
-    return seconds
+    jupyter-cache at ``cache_path`` (:class:`ParallelExecution`); seconds per
+    notebook."""
+    return ParallelExecution(cache_path, paths, timeout, allow_errors, workers).wait()
 
 
-def _on_env_before_read_docs(app, env, docnames) -> None:
-    # Before Sphinx reads the notebooks one after another, run the ones whose
-    # outputs are not cached in parallel: myst-nb then finds each in the cache.
-    config = getattr(env, "mystnb_config", None)
+def _notebooks_to_execute(app, docnames) -> list[Path]:
+    config = getattr(app.env, "mystnb_config", None)
     if config is None or config.execution_mode != "cache":
-        return
+        return []
     paths = []
-    for docname in docnames:
-        path = Path(env.doc2path(docname))
+    for docname in sorted(docnames):
+        path = Path(app.env.doc2path(docname))
         if path.suffix == ".ipynb" and not any(
             path.match(pattern) for pattern in config.execution_excludepatterns
         ):
             paths.append(path)
-    jobs = int(os.environ.get(JOBS_VAR, "") or os.cpu_count() or 1)
-    if len(paths) < 2 or jobs < 2:
-        return
+    return paths
+
+
+def _cache_path(app) -> Path:
+    """myst-nb's jupyter-cache folder (myst-nb's config is set by builder-inited)."""
+    config = getattr(app.env, "mystnb_config", None)
     cache = Path(
-        config.execution_cache_path or Path(app.outdir).parent / ".jupyter_cache"
+        getattr(config, "execution_cache_path", "")
+        or Path(app.outdir).parent / ".jupyter_cache"
     )
-    if not cache.is_absolute():
-        cache = Path(app.confdir) / cache
-    started = time.perf_counter()
-    done = execute_in_parallel(
-        cache,
-        paths,
-        config.execution_timeout,
-        config.execution_allow_errors,
-        workers=jobs,
+    return cache if cache.is_absolute() else Path(app.confdir) / cache
+
+
+def _start_executing(app) -> None:
+    # At builder-inited, seconds before Sphinx reads anything: the notebooks start
+    # while Sphinx finishes setting up (the same documents it will find).
+    app.nnbook_execution = None
+    if default_workers() < 2:
+        return  # one at a time: myst-nb executes each as Sphinx reads it
+    exclude = (
+        app.config.exclude_patterns
+        + app.config.templates_path
+        + app.builder.get_asset_paths()
     )
+    docnames = app.project.discover(exclude, app.config.include_patterns)
+    paths = _notebooks_to_execute(app, docnames)
+    if len(paths) >= 2:
+        config = app.env.mystnb_config
+        app.nnbook_execution = ParallelExecution(
+            _cache_path(app),
+            paths,
+            config.execution_timeout,
+            config.execution_allow_errors,
+        )
+
+
+def _on_env_before_read_docs(app, env, docnames) -> None:
+    # Before Sphinx reads the notebooks one after another, wait for the ones
+    # started at builder-inited (and run any it did not foresee): myst-nb then
+    # finds each in the cache.
+    running = getattr(app, "nnbook_execution", None)
+    app.nnbook_execution = None
+    done = running.wait() if running else {}
+    later = [
+        p
+        for p in _notebooks_to_execute(app, docnames)
+        if not running or p not in running.paths
+    ]
+    if len(later) >= 2 and default_workers() >= 2:
+        config = env.mystnb_config
+        done |= execute_in_parallel(
+            _cache_path(app),
+            later,
+            config.execution_timeout,
+            config.execution_allow_errors,
+        )
     if done:
+        started = running.started if running else time.perf_counter()
         logger.info(
             "nnbook.offline: executed %d notebooks in parallel in %.1f s",
             len(done),
@@ -807,7 +895,9 @@ def _on_build_finished(app, exception) -> None:
     # and the theme's stylesheet without the rules of the others.
     for name, (before, after, glyphs) in icons.subset_icon_fonts(out).items():
         kept = "" if glyphs is None else f", {glyphs} icons"
-        logger.info("nnbook.offline: %s cut, %d -> %d bytes%s", name, before, after, kept)
+        logger.info(
+            "nnbook.offline: %s cut, %d -> %d bytes%s", name, before, after, kept
+        )
     pdf = Path(app.outdir).parent / "latex" / Path(PDF).name
     if pdf.exists():  # `make pdf` copies it too; an older one beats a dead link
         (out / PDF).parent.mkdir(parents=True, exist_ok=True)

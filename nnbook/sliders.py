@@ -400,6 +400,11 @@ class LiveFigure:
         self.renderer.draw()
         return outcome
 
+    def restore(self) -> None:
+        """Run the update function with the sliders' values, drawing nothing."""
+        with self._threads.limit(limits=1):
+            self.update(**self.values)
+
     def set(self, **values: float) -> bytes:
         """Move sliders to ``values``, redraw, and return the figure's PNG bytes."""
         unknown = set(values) - set(self.sliders)

@@ -133,16 +133,7 @@ def figure_png(fig) -> tuple[bytes, dict]:
 
     from PIL import Image
 
-    buffer = io.BytesIO()
-    fig.canvas.print_figure(
-        buffer,
-        format="png",
-        dpi=fig.dpi * RENDER_SCALE,
-        bbox_inches="tight",
-        facecolor=fig.get_facecolor(),
-        pil_kwargs={"compress_level": 1},  # read back at once: no time on zlib
-    )
-    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    image = _tight_pixels(fig)
     palette = image.quantize(
         colors=PNG_COLORS,
         method=Image.Quantize.MEDIANCUT,
@@ -155,6 +146,65 @@ def figure_png(fig) -> tuple[bytes, dict]:
         "width": width // RENDER_SCALE,
         "height": height // RENDER_SCALE,
     }
+
+
+def _tight_pixels(fig):
+    """The figure drawn at :data:`RENDER_SCALE` times its dpi, cut to its tight
+    bounding box plus ``savefig.pad_inches``, as an RGB PIL image.
+
+    ``savefig(bbox_inches="tight")`` draws a figure twice, once to measure it;
+    this draws it once on its Agg canvas and cuts the box out of the pixels, the
+    padding beyond the figure's edge in its face colour. A figure with ink outside
+    its own area, a see-through face, or another canvas is saved the usual way.
+    """
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgba
+    from PIL import Image
+
+    dpi = fig.dpi
+    face = to_rgba(fig.get_facecolor())
+    if isinstance(fig.canvas, FigureCanvasAgg) and face[3] == 1:
+        fig.set_dpi(dpi * RENDER_SCALE)
+        try:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            box = fig.get_tightbbox(renderer)
+            pixels = np.asarray(renderer.buffer_rgba())[..., :3]
+        finally:
+            fig.set_dpi(dpi)
+        scale = dpi * RENDER_SCALE
+        height, width = pixels.shape[:2]
+        inside = (
+            box.x0 * scale >= -0.5
+            and box.y0 * scale >= -0.5
+            and box.x1 * scale <= width + 0.5
+            and box.y1 * scale <= height + 0.5
+        )
+        if inside:
+            box = box.padded(mpl.rcParams["savefig.pad_inches"])
+            # the sizes savefig gives: whole pixels, rounded down
+            left, top = round(box.x0 * scale), height - round(box.y1 * scale)
+            right, bottom = left + int(box.width * scale), top + int(box.height * scale)
+            out = np.empty((bottom - top, right - left, 3), np.uint8)
+            out[...] = np.round(np.array(face[:3]) * 255).astype(np.uint8)
+            rows = slice(max(top, 0), min(bottom, height))
+            cols = slice(max(left, 0), min(right, width))
+            out[
+                rows.start - top : rows.stop - top, cols.start - left : cols.stop - left
+            ] = pixels[rows, cols]
+            return Image.fromarray(out)
+    buffer = io.BytesIO()
+    fig.canvas.print_figure(
+        buffer,
+        format="png",
+        dpi=dpi * RENDER_SCALE,
+        bbox_inches="tight",
+        facecolor=fig.get_facecolor(),
+        pil_kwargs={"compress_level": 1},  # read back at once: no time on zlib
+    )
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
 
 
 def figure(ncols: int = 1, nrows: int = 1, height: float | None = None, **kwargs):

@@ -164,6 +164,8 @@ def test_build_copy_leaves_out_build_outputs_and_trims_the_toc(tmp_path):
     assert "chapters:\n  - caption" not in text  # no part left empty
     command = build.build_command(Path("src"), Path("out"))
     assert command[1:] == [
+        "-m",
+        "nnbook.jb",
         "build",
         "src",
         "--path-output",
@@ -171,6 +173,9 @@ def test_build_copy_leaves_out_build_outputs_and_trims_the_toc(tmp_path):
         "--warningiserror",
         "--keep-going",
     ]
+    # the program and flags of `make html`
+    html = "$(BIN)/python -m nnbook.jb build . --warningiserror --keep-going"
+    assert html in (ROOT / "Makefile").read_text()
 
 
 def test_chapter_kernel_runs_pinned_to_one_cpu(tmp_path):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
+import pytest
 from sphinx.builders.html._assets import _JavaScript
 
 from nnbook import offline
@@ -80,11 +84,9 @@ def test_thebe_uses_the_configured_binderhub_otherwise():
 
 import base64  # noqa: E402
 import io  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
 from conftest import ROOT  # noqa: E402
 from docutils import nodes  # noqa: E402
 from docutils.utils import new_document  # noqa: E402
@@ -230,23 +232,30 @@ def test_an_html_table_output_becomes_a_table_in_the_pdf():
     ]
 
 
-def test_notebooks_run_in_parallel_into_the_cache_myst_nb_reads(tmp_path):
+def test_notebooks_run_in_parallel_into_the_cache_myst_nb_reads(tmp_path, monkeypatch):
     import nbformat
     from jupyter_cache import get_cache
 
+    for name in offline.BLAS_THREAD_VARS:
+        monkeypatch.delenv(name, raising=False)
     paths = []
-    for i in range(2):
+    for i in range(3):
         notebook = nbformat.v4.new_notebook()
         notebook.metadata["kernelspec"] = {
             "name": "python3",
             "display_name": "Python 3",
         }
-        notebook.cells = [nbformat.v4.new_code_cell(f"print({i} + 40)")]
+        notebook.cells = [
+            nbformat.v4.new_code_cell(f"print({i} + 40)"),
+            nbformat.v4.new_code_cell(
+                "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"
+            ),
+        ]
         path = tmp_path / f"n{i}.ipynb"
         nbformat.write(notebook, path)
         paths.append(path)
-    done = offline.execute_in_parallel(tmp_path / "cache", paths, timeout=60)
-    assert sorted(done) == ["n0.ipynb", "n1.ipynb"]
+    done = offline.execute_in_parallel(tmp_path / "cache", paths, timeout=60, workers=2)
+    assert sorted(done) == ["n0.ipynb", "n1.ipynb", "n2.ipynb"]
     cache = get_cache(str(tmp_path / "cache"))
     for i, path in enumerate(paths):
         # the same lookup myst-nb's cache mode makes
@@ -254,7 +263,66 @@ def test_notebooks_run_in_parallel_into_the_cache_myst_nb_reads(tmp_path):
         _, merged = cache.merge_match_into_notebook(nbformat.read(path, as_version=4))
         assert record is not None
         assert merged.cells[0].outputs[0]["text"] == f"{i + 40}\n"
+        assert merged.cells[1].outputs[0]["text"] == "1\n"  # one BLAS thread each
     assert offline.stale_notebooks(cache, paths) == []
+    # the build's own environment is left as it was
+    assert not any(name in os.environ for name in offline.BLAS_THREAD_VARS)
+
+
+def test_a_failing_notebook_is_left_for_myst_nb_to_report(tmp_path):
+    import nbformat
+
+    paths = []
+    for i, code in enumerate(["1 / 0", "print('fine')"]):
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+        }
+        notebook.cells = [nbformat.v4.new_code_cell(code)]
+        paths.append(tmp_path / f"n{i}.ipynb")
+        nbformat.write(notebook, paths[-1])
+    done = offline.execute_in_parallel(tmp_path / "cache", paths, timeout=60)
+    assert list(done) == ["n1.ipynb"]
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(tmp_path / "cache"))
+    assert offline.stale_notebooks(cache, paths) == paths[:1]
+
+
+def test_execution_uses_one_kernel_more_than_cpus_unless_told(monkeypatch):
+    monkeypatch.delenv(offline.JOBS_VAR, raising=False)
+    assert offline.default_workers() == (os.cpu_count() or 1) + 1
+    monkeypatch.setenv(offline.JOBS_VAR, "1")
+    assert offline.default_workers() == 1
+
+
+@pytest.mark.parametrize(
+    "command, says",
+    [
+        (["nnbook.jb", "--version"], "Jupyter Book"),  # what `make book` runs
+        (["nnbook.cli", "grade", "--help"], "usage: nnbook grade"),
+    ],
+)
+def test_commands_start_without_the_iri_grammars(command, says):
+    # without rfc3987_syntax's 1 s import (nnbook.fast_start)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert says in result.stdout
+    took = {}  # module -> cumulative import microseconds
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            _, cumulative, name = line.split("|")
+            if cumulative.strip().isdigit():
+                took[name.strip()] = int(cumulative)
+    assert "jsonschema" in took  # the import it speeds up did happen
+    # tried and refused at once, where loading it takes about a second
+    assert took.get("rfc3987_syntax", 0) < 50_000
 
 
 # -- the built site: citations ---------------------------------------------------
