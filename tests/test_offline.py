@@ -388,3 +388,26 @@ def test_no_page_loads_the_icon_script_and_math_only_where_there_is_math():
         assert "scripts/fontawesome.js" not in text, page
         if "vendor/mathjax/" in text:
             assert 'class="math' in text, f"{page} loads MathJax for no math"
+
+
+def test_numbered_references_read_each_target_page_once(monkeypatch):
+    from sphinx.domains.std import StandardDomain
+
+    reads = []
+
+    class Env:
+        def get_doctree(self, docname):
+            reads.append(docname)
+            return SimpleNamespace(name=docname)
+
+    def resolve(self, env, fromdocname, *rest):
+        # what Sphinx's numref resolution does: read the target page's doctree
+        return [env.get_doctree(fromdocname).name, env.get_doctree("other").name]
+
+    monkeypatch.setattr(StandardDomain, "_resolve_numref_xref", resolve)
+    domain = object.__new__(offline.NumrefOncePerPage)
+    env = Env()
+    for _ in range(3):
+        assert domain._resolve_numref_xref(env, "page") == ["page", "other"]
+    assert reads == ["page", "other"]
+    assert "get_doctree" not in vars(env)  # the environment is left as it was

@@ -324,3 +324,27 @@ def test_a_figures_palette_keeps_its_frequent_colours_exactly():
         assert (mapped[rows] == picture[rows]).all()
     assert (mapped[..., 3] == 255).all()
     assert len(np.unique(mapped.reshape(-1, 4), axis=0)) <= static_sliders.PALETTE_COLORS
+
+
+def test_pictures_a_reader_cannot_tell_apart_share_a_key():
+    rng = np.random.default_rng(1)
+    background = np.full((60, 80, 4), 255, np.uint8)
+    picture = background.copy()
+    picture[10:30, 20:50, :3] = rng.integers(0, 256, (20, 30, 3))
+    key = static_sliders.picture_key(picture, background)
+
+    def changed(rows, cols, channel, bits):
+        other = picture.copy()
+        other[rows, cols, channel] ^= bits
+        return static_sliders.picture_key(other, background)
+
+    assert changed(15, 25, 0, 1) == key  # the lowest two bits: the same to a reader
+    assert changed(15, 25, 0, 2) == key
+    assert changed(15, 25, 0, 4) != key  # visible inside the box
+    assert changed(2, 3, 1, 128) != key  # visible outside it
+    moved = background.copy()
+    moved[11:31, 20:50] = picture[10:30, 20:50]  # the same pixels one row lower
+    assert static_sliders.picture_key(moved, background) != key
+    assert static_sliders.picture_key(background, background) == (
+        static_sliders.picture_key(background.copy(), background)
+    )
