@@ -14,9 +14,9 @@ Listed in ``_config.yml`` (``sphinx.extra_extensions``). It
 * lets ``nnbook_thebe_server_url`` send "Live code" to any Jupyter server, and
   ``launch_buttons.binderhub_url`` to any BinderHub;
 * executes the notebooks whose outputs are not cached several at once (one kernel
-  more than there are CPUs, ``NNBOOK_EXECUTE_JOBS`` to change it) into the
-  jupyter-cache, starting while Sphinx sets up, before it reads them one after
-  another.
+  more than there are CPUs, ``NNBOOK_EXECUTE_JOBS`` to change it; kernels forked
+  from a warm process, :mod:`nnbook.warm_kernels`) into the jupyter-cache,
+  starting while Sphinx sets up, before it reads them one after another.
 
 It also shapes the pages as readers meet them (``_static/nnbook.css`` and
 ``_static/nnbook.js`` next to this file): the sidebar buttons that are visible
@@ -343,13 +343,19 @@ def _execute_one(path: str, timeout: int, allow_errors: bool):
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
+    from nnbook import warm_kernels
+
     notebook = nbformat.read(path, as_version=4)
+    extra = {}
+    if warm_kernels.available():  # started as a fork of a warm process
+        extra["kernel_manager_class"] = warm_kernels.WarmKernelManager
     result = single_nb_execution(
         notebook,
         cwd=str(Path(path).parent),
         allow_errors=allow_errors,
         timeout=timeout,
         meta_override=True,
+        **extra,
     )
     error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
     return notebook, result.time, error
