@@ -276,27 +276,42 @@ def test_live_code_offline_ends_in_a_readable_message(server, browser):
     assert {urlsplit(u).hostname for u in report.external_requests} <= {"mybinder.org"}
 
 
-# Runs in the page: every figure image's pixels per displayed CSS pixel.
+# Runs in the page: every figure image's pixels per displayed CSS pixel, and its
+# shown shape (width / height of its content box) over its own.
 DENSITY = """() => Array.from(document.querySelectorAll(
     '.bd-article .cell_output img, .bd-article figure img, .nnbook-live-figure img'))
-  .filter((img) => img.getBoundingClientRect().width > 0)
-  .map((img) => ({
-    src: img.getAttribute("src").slice(0, 60),
-    density: img.naturalWidth / img.getBoundingClientRect().width,
-    shown: Math.round(img.getBoundingClientRect().width),
-  }))"""
+  .filter((img) => img.getBoundingClientRect().width > 0 && img.naturalWidth > 0)
+  .map((img) => {
+    const style = getComputedStyle(img);
+    const px = (side) => (parseFloat(style["padding" + side]) || 0)
+      + (parseFloat(style["border" + side + "Width"]) || 0);
+    const box = img.getBoundingClientRect();
+    const width = box.width - px("Left") - px("Right");
+    const height = box.height - px("Top") - px("Bottom");
+    return {
+      src: img.getAttribute("src").slice(0, 60),
+      density: img.naturalWidth / width,
+      shape: (width / height) / (img.naturalWidth / img.naturalHeight),
+      shown: Math.round(width),
+    };
+  })"""
 
 
-def test_figures_have_at_least_2x_density_for_their_displayed_size(server, device):
+def test_figures_have_2x_density_and_keep_their_shape(server, device):
+    # Squeezing a figure into a phone's column without its height following
+    # raised its density while halving its width: both are checked.
     name, context = device
-    blurry = []
+    blurry, squeezed = [], []
     for page_name in CHAPTERS:
         page, _ = open_page(context, f"{server}/{page_name}")
         for image in page.evaluate(DENSITY):
             if image["density"] < 1.98:
                 blurry.append((page_name, round(image["density"], 2), image["shown"]))
+            if abs(image["shape"] - 1) > 0.02:
+                squeezed.append((page_name, round(image["shape"], 2), image["src"]))
         page.close()
     assert blurry == [], f"{len(blurry)} images below 2x on {name}: {blurry[:3]}"
+    assert squeezed == [], f"{len(squeezed)} images out of shape on {name}: {squeezed[:3]}"
 
 
 def test_search_snippets_show_no_tex_source(server, browser):
