@@ -551,6 +551,7 @@ def _on_env_before_read_docs(app, env, docnames) -> None:
     # finds each in the cache.
     running = getattr(app, "nnbook_execution", None)
     app.nnbook_execution = None
+    started = running.started if running else time.perf_counter()
     done = running.wait() if running else {}
     later = [
         p
@@ -566,7 +567,6 @@ def _on_env_before_read_docs(app, env, docnames) -> None:
             config.execution_allow_errors,
         )
     if done:
-        started = running.started if running else time.perf_counter()
         logger.info(
             "nnbook.offline: executed %d notebooks in parallel in %.1f s",
             len(done),

@@ -502,7 +502,6 @@ class Palette:
     pixel.
     """
 
-    image: object  # PIL palette image
     colors: np.ndarray  # (n, 4) uint8 RGBA, opaque
     nearest: np.ndarray  # RGB word -> place in ``colors``, UNKNOWN until first seen
 
@@ -521,11 +520,11 @@ class Palette:
         colors = np.concatenate([rgb, np.full((len(rgb), 1), 255, np.uint8)], axis=1)
         assert len(colors) < cls.UNKNOWN
         nearest = np.full(1 << 24, cls.UNKNOWN, np.uint8)  # 16 MB, for one figure
-        return cls(image, colors, nearest)
+        return cls(colors, nearest)
 
-    def map(self, rgb: np.ndarray) -> np.ndarray:
-        """RGB ``pixels`` (h, w, 3) as this palette's colours: RGBA (h, w, 4)."""
-        return self.colors[self.places(_rgb_words(np.ascontiguousarray(rgb)))]
+    def map(self, rgba: np.ndarray) -> np.ndarray:
+        """Opaque RGBA pixels (h, w, 4) as this palette's colours: RGBA (h, w, 4)."""
+        return self.colors[self.places(_words(rgba) & np.uint32(0xFFFFFF))]
 
     def places(self, words: np.ndarray) -> np.ndarray:
         """The palette place of each RGB word (``R | G << 8 | B << 16``)."""
@@ -540,14 +539,6 @@ class Palette:
             self.nearest[unseen] = distance.argmin(axis=1)
             places = self.nearest[words]
         return places
-
-
-def _rgb_words(rgb: np.ndarray) -> np.ndarray:
-    """One uint32 per pixel of an (h, w, 3) uint8 array."""
-    words = rgb[..., 0].astype(np.uint32)
-    words |= rgb[..., 1].astype(np.uint32) << 8
-    words |= rgb[..., 2].astype(np.uint32) << 16
-    return words
 
 
 def _median(pictures: Sequence[np.ndarray]) -> np.ndarray:
@@ -613,8 +604,7 @@ def overlay(rgba: np.ndarray, background: np.ndarray, palette: Palette) -> list:
     box = np.s_[top:bottom, left:right]
     inside = _grow(changed[box], MARGIN)
     inside[0, 0] |= not changed.any()
-    rgb = _words(rgba[box]) & np.uint32(0xFFFFFF)  # opaque: R | G << 8 | B << 16
-    quantized = _words(palette.colors)[palette.places(rgb)]
+    quantized = _words(palette.map(rgba[box]))
     out = np.where(inside, quantized, np.uint32(0))  # 0: transparent
     height, width = out.shape
     image = Image.fromarray(out.view(np.uint8).reshape(height, width, 4), "RGBA")
@@ -652,7 +642,10 @@ def picture_key(rgba: np.ndarray, background: np.ndarray) -> bytes:
     """
     words = _words(rgba)
     visible = ((words ^ _words(background)) & VISIBLE) != 0
-    rows, cols = np.flatnonzero(visible.any(axis=1)), np.flatnonzero(visible.any(axis=0))
+    rows, cols = (
+        np.flatnonzero(visible.any(axis=1)),
+        np.flatnonzero(visible.any(axis=0)),
+    )
     if not len(rows):
         return b"background"
     box = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)

@@ -20,6 +20,14 @@ SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 
 
+def python_notebook(*sources: str) -> nbformat.NotebookNode:
+    """A notebook for the python3 kernel with one code cell per source."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return notebook
+
+
 def chapter_notebooks() -> list[Path]:
     return sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 

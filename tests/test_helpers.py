@@ -141,3 +141,46 @@ def test_each_weight_label_sits_beside_its_own_edge(sizes, figsize):
         for other_key, other_box in boxes.items():
             assert other_key == key or not box.overlaps(other_box)
     plt.close(fig)
+
+
+def _saved_tight(fig):
+    import io
+
+    from PIL import Image
+
+    from nnbook.style import RENDER_SCALE
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi * RENDER_SCALE, bbox_inches="tight")
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_stored_figures_are_cut_like_savefig_tight_in_one_draw():
+    import io
+
+    from PIL import Image
+
+    from nnbook.style import RENDER_SCALE, figure_png, use_book_style
+
+    use_book_style()
+    fig, ax = figure(height=2.5)
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.legend()
+    ax.set_xlabel("x")
+    png, meta = figure_png(fig)
+    ours = Image.open(io.BytesIO(png))
+    saved = _saved_tight(fig)
+    # the same box, padding included, to a pixel of rounding
+    assert abs(ours.width - saved.width) <= 1 and abs(ours.height - saved.height) <= 1
+    assert meta == {
+        "width": ours.width // RENDER_SCALE,
+        "height": ours.height // RENDER_SCALE,
+    }
+    # a label outside the figure's own area: cut from the canvas it would be lost,
+    # so the figure is saved the usual way and the label kept
+    fig.text(1.15, 0.5, "outside")
+    wide = Image.open(io.BytesIO(figure_png(fig)[0]))
+    assert wide.width == _saved_tight(fig).width > ours.width + 20
+    beyond = np.asarray(wide.convert("L"))[:, ours.width :]
+    assert beyond.min() < 100  # the label's ink
+    plt.close(fig)

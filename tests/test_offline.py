@@ -87,7 +87,7 @@ import io  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT, python_notebook  # noqa: E402
 from docutils import nodes  # noqa: E402
 from docutils.utils import new_document  # noqa: E402
 from pybtex.database import Entry, Person  # noqa: E402
@@ -240,20 +240,11 @@ def test_notebooks_run_in_parallel_into_the_cache_myst_nb_reads(tmp_path, monkey
         monkeypatch.delenv(name, raising=False)
     paths = []
     for i in range(3):
-        notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-        }
-        notebook.cells = [
-            nbformat.v4.new_code_cell(f"print({i} + 40)"),
-            nbformat.v4.new_code_cell(
-                "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"
-            ),
-        ]
-        path = tmp_path / f"n{i}.ipynb"
-        nbformat.write(notebook, path)
-        paths.append(path)
+        notebook = python_notebook(
+            f"print({i} + 40)", "import os; print(os.environ['OPENBLAS_NUM_THREADS'])"
+        )
+        paths.append(tmp_path / f"n{i}.ipynb")
+        nbformat.write(notebook, paths[-1])
     done = offline.execute_in_parallel(tmp_path / "cache", paths, timeout=60, workers=2)
     assert sorted(done) == ["n0.ipynb", "n1.ipynb", "n2.ipynb"]
     cache = get_cache(str(tmp_path / "cache"))
@@ -274,14 +265,8 @@ def test_a_failing_notebook_is_left_for_myst_nb_to_report(tmp_path):
 
     paths = []
     for i, code in enumerate(["1 / 0", "print('fine')"]):
-        notebook = nbformat.v4.new_notebook()
-        notebook.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-        }
-        notebook.cells = [nbformat.v4.new_code_cell(code)]
         paths.append(tmp_path / f"n{i}.ipynb")
-        nbformat.write(notebook, paths[-1])
+        nbformat.write(python_notebook(code), paths[-1])
     done = offline.execute_in_parallel(tmp_path / "cache", paths, timeout=60)
     assert list(done) == ["n1.ipynb"]
     from jupyter_cache import get_cache

@@ -319,11 +319,13 @@ def test_a_figures_palette_keeps_its_frequent_colours_exactly():
     picture[16:24, :, :3] = (0, 114, 178)
     picture[24:40, :, :3] = rng.integers(0, 256, (16, 96, 3))  # more than 128 colours
     palette = static_sliders.Palette.of([picture])
-    mapped = palette.map(picture[..., :3])
+    mapped = palette.map(picture)
     for rows in (np.s_[:8], np.s_[8:16], np.s_[16:24], np.s_[40:]):
         assert (mapped[rows] == picture[rows]).all()
     assert (mapped[..., 3] == 255).all()
-    assert len(np.unique(mapped.reshape(-1, 4), axis=0)) <= static_sliders.PALETTE_COLORS
+    assert (
+        len(np.unique(mapped.reshape(-1, 4), axis=0)) <= static_sliders.PALETTE_COLORS
+    )
 
 
 def test_pictures_a_reader_cannot_tell_apart_share_a_key():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-import nbformat
 import pytest
+from conftest import python_notebook
 from jupyter_cache.executors.utils import single_nb_execution
 
 from nnbook import warm_kernels
@@ -16,11 +16,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(tmp_path, code: str) -> list[str]:
-    """Run one notebook of ``code`` cells in a warm kernel; each cell's output."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [nbformat.v4.new_code_cell(c) for c in code.split("\n#--\n")]
+def execute(tmp_path, *cells: str):
+    """Run a notebook of ``cells`` in a warm kernel in ``tmp_path``: the executed
+    notebook and jupyter-cache's result (its error, if any)."""
+    notebook = python_notebook(*cells)
     result = single_nb_execution(
         notebook,
         cwd=str(tmp_path),
@@ -28,6 +27,12 @@ def run(tmp_path, code: str) -> list[str]:
         allow_errors=False,
         kernel_manager_class=warm_kernels.WarmKernelManager,
     )
+    return notebook, result
+
+
+def run(tmp_path, *cells: str) -> list[str]:
+    """Each cell's printed output, from a warm kernel that ran them all."""
+    notebook, result = execute(tmp_path, *cells)
     assert result.err is None, result.err
     return [
         "".join(o.get("text", "") for o in c.outputs).strip() for c in notebook.cells
@@ -38,9 +43,7 @@ def test_a_warm_kernel_is_a_fresh_process_with_the_libraries_imported(tmp_path):
     (tmp_path / "helper.py").write_text("ANSWER = 42\n")
     first = run(
         tmp_path,
-        "import os, sys\n"
-        "print(os.getpid(), 'sympy' in sys.modules, os.getcwd())\n"
-        "#--\n"
+        "import os, sys\nprint(os.getpid(), 'sympy' in sys.modules, os.getcwd())",
         "import helper, numpy\n"  # the notebook's own folder is importable
         "numpy.MARK = 'set by the first notebook'\n"
         "print(helper.ANSWER, os.environ['JPY_PARENT_PID'])",
@@ -57,16 +60,7 @@ def test_a_warm_kernel_is_a_fresh_process_with_the_libraries_imported(tmp_path):
 
 
 def test_a_notebook_that_fails_in_a_warm_kernel_reports_its_error(tmp_path):
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [nbformat.v4.new_code_cell("1 / 0")]
-    result = single_nb_execution(
-        notebook,
-        cwd=str(tmp_path),
-        timeout=60,
-        allow_errors=False,
-        kernel_manager_class=warm_kernels.WarmKernelManager,
-    )
+    _, result = execute(tmp_path, "1 / 0")
     assert "ZeroDivisionError" in str(result.err)
 
 
